@@ -1,0 +1,35 @@
+# The two commands: `make compile` (slos/ -> output/) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: compile check test promtool clean
+
+compile: $(VENV)/.installed
+	$(BIN)/slo compile
+
+check: compile promtool
+	$(BIN)/slo check
+
+test: $(VENV)/.installed promtool
+	$(BIN)/python -m pytest -q
+
+# The virtual environment, rebuilt when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+# promtool and prometheus come from the Debian package; installed here when running as root.
+promtool:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing the prometheus package (promtool, prometheus)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	  else \
+	    echo "promtool and prometheus are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus)" >&2; \
+	    exit 1; \
+	  fi; }
+
+clean:
+	rm -rf $(VENV) .pytest_cache

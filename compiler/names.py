@@ -1,0 +1,99 @@
+"""Every naming decision in one place: record names, label names, group names, file paths, links.
+
+Record and label names are a contract: dashboards and alert routes depend on them. They equal
+Sloth's names so that dashboards built for Sloth's rules keep working.
+"""
+
+import hashlib
+
+# Labels on every generated series and alert.
+SERVICE = "slo_service"
+SLO = "slo_name"
+WINDOW = "slo_window"
+# Labels on alerts.
+TIER = "slo_severity"
+SEVERITY = "severity"
+LONG_WINDOW = "long_window"
+SHORT_WINDOW = "short_window"
+BURN_RATE = "burn_rate"
+RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
+                             "alertname", "le"})
+DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+INFO = "slo_info"
+
+
+def error_ratio(window: str) -> str:
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def errors_rate(window: str) -> str:
+    """Error events per second over `window` (for bool SLIs: bad samples per window)."""
+    return f"slo:sli_errors:rate{window}"
+
+
+def total_rate(window: str) -> str:
+    """All events per second over `window` (for bool SLIs: samples per window)."""
+    return f"slo:sli_total:rate{window}"
+
+
+def group(service: str, slo: str) -> str:
+    # Underscores cannot occur in service or SLO names, so the name is unambiguous, and it is
+    # safe in a ruler API path.
+    return f"slo_{service}_{slo}"
+
+
+def camel(*parts: str) -> str:
+    return "".join(word.capitalize() for part in parts for word in part.split("-"))
+
+
+def kebab(camel_name: str) -> str:
+    out = ""
+    for i, ch in enumerate(camel_name):
+        if ch.isupper() and i and not camel_name[i - 1].isupper():
+            out += "-"
+        out += ch.lower()
+    return out.replace("_", "-")
+
+
+def default_alert(service: str, slo: str) -> str:
+    return camel(service, slo) + "BudgetBurn"
+
+
+def rules_path(service: str) -> str:
+    return f"prometheus/{service}.rules.yml"
+
+
+def tests_path(service: str) -> str:
+    return f"prometheus/tests/{service}.test.yml"
+
+
+def kubernetes_path(service: str) -> str:
+    return f"kubernetes/{service}.yml"
+
+
+def dashboard_uid(service: str) -> str:
+    uid = f"slo-{service}"
+    if len(uid) <= 40:
+        return uid
+    # Grafana caps uids at 40 characters; a digest keeps long names distinct.
+    return f"{uid[:31]}-{hashlib.sha256(service.encode()).hexdigest()[:8]}"
+
+
+def runbook_path(service: str, alert: str, tier: str) -> str:
+    return f"runbooks/{service}/{kebab(alert)}-{tier}.md"
+
+
+def runbook_url(base: str, service: str, alert: str, tier: str) -> str:
+    # Without a base URL the link is the path in the repository, next to the generated rules.
+    path = runbook_path(service, alert, tier)
+    return f"{base.rstrip('/')}/{path}" if base else f"output/{path}"
+
+
+def dashboard_url(grafana: str, service: str) -> str:
+    return f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"

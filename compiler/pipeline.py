@@ -1,0 +1,34 @@
+"""The pipeline from spec files to artifacts in memory: load, plan, render."""
+
+from pathlib import Path
+
+from . import load, plan
+from .problems import InputError
+from .targets import kubernetes, prometheus, promtool_tests
+
+TARGETS = (prometheus, promtool_tests, kubernetes)
+
+
+def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
+    """Raises InputError with every problem of the settings and all specs."""
+    problems = []
+    settings = specs = None
+    try:
+        settings = load.settings(settings_file)
+    except InputError as exc:
+        problems += exc.problems
+    try:
+        specs = load.specs(slos_dir)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return plan.build(specs, settings)
+
+
+def render(p: plan.Plan) -> dict[str, tuple[bytes, str]]:
+    """{output path: (bytes, source spec)} of every artifact of every target."""
+    artifacts: dict[str, tuple[bytes, str]] = {}
+    for target in TARGETS:
+        artifacts.update(target.render(p))
+    return artifacts

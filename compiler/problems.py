@@ -1,0 +1,24 @@
+"""Problems found in user input: each names its place so that it prints as one line."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    col: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.file}:{self.line}:{self.col}:{field} {self.message}"
+
+
+class InputError(Exception):
+    """Raised with every problem of a run, so that all of them are reported at once."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = sorted(set(problems))

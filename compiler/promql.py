@@ -1,0 +1,96 @@
+"""Parsing user PromQL, and printing selectors in one canonical, correctly escaped form.
+
+promql-parser checks the syntax; printing is ours because its printer does not escape label
+values (a `"` inside a value would come out unquoted).
+"""
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import promql_parser
+
+WINDOW_PLACEHOLDER = "$window"
+
+# MatchOp is not hashable; its int value is.
+_OPS = {int(promql_parser.MatchOp.Equal): "=", int(promql_parser.MatchOp.NotEqual): "!=",
+        int(promql_parser.MatchOp.Re): "=~", int(promql_parser.MatchOp.NotRe): "!~"}
+
+
+@dataclass(frozen=True)
+class Matcher:
+    name: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        # A JSON string literal is a valid PromQL string literal for every character, escapes included.
+        return f"{self.name}{self.op}{json.dumps(self.value, ensure_ascii=False)}"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """An instant vector selector: metric name (may be empty) and label matchers."""
+
+    metric: str
+    matchers: tuple[Matcher, ...]
+
+    def with_metric(self, metric: str) -> "Selector":
+        return Selector(metric, self.matchers)
+
+    def with_matcher(self, matcher: Matcher) -> "Selector":
+        return Selector(self.metric, self.matchers + (matcher,))
+
+    def __str__(self) -> str:
+        inner = ", ".join(map(str, self.matchers))
+        return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+
+
+def check(expr: str) -> promql_parser.Expr:
+    """Parse PromQL; ValueError with the parser's message when it is not valid."""
+    try:
+        return promql_parser.parse(expr)
+    except (ValueError, RuntimeError) as exc:
+        raise ValueError(f"invalid PromQL: {exc}") from None
+
+
+@lru_cache(maxsize=None)
+def selector(text: str) -> Selector:
+    """Read an instant vector selector such as `http_requests_total{job="api"}`."""
+    node = check(text)
+    if isinstance(node, promql_parser.MatrixSelector):
+        raise ValueError("must be an instant vector selector, without a [range]: the compiler adds the windows")
+    if not isinstance(node, promql_parser.VectorSelector):
+        raise ValueError("must be a vector selector such as metric{label=\"value\"}, not an expression; "
+                         "use the `events` SLI for free PromQL")
+    if node.offset is not None or node.at is not None:
+        raise ValueError("offset and @ modifiers are not allowed in an SLI selector")
+    if node.matchers.or_matchers:
+        raise ValueError("`or` inside a selector is not supported; use a regular expression matcher")
+    metric = node.name or ""
+    matchers = []
+    for m in node.matchers.matchers:
+        if not metric and m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
+            metric = m.value
+        else:
+            matchers.append(Matcher(m.name, _OPS[int(m.op)], m.value))
+    return Selector(metric, tuple(matchers))
+
+
+def window_expr(text: str) -> str:
+    """Check a free PromQL expression that uses `$window`; returns it unchanged."""
+    if WINDOW_PLACEHOLDER not in text:
+        raise ValueError(f"must use {WINDOW_PLACEHOLDER} as the range of its rate, e.g. rate(x[$window])")
+    node = check(with_window(text, "5m"))
+    if isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr, promql_parser.StringLiteral)):
+        raise ValueError("must return an instant vector, not a range or a string")
+    return text
+
+
+def with_window(text: str, window: str) -> str:
+    return text.replace(WINDOW_PLACEHOLDER, window)
+
+
+def canonical(text: str) -> str:
+    """A whitespace-insensitive form for comparing two expressions."""
+    return str(check(text))

@@ -1,0 +1,22 @@
+"""Kubernetes PrometheusRule manifests (monitoring.coreos.com/v1) for the Prometheus Operator."""
+
+from .. import names, serialize
+from ..plan import Plan
+from . import prometheus
+
+MANAGED_BY = "slo-compiler"
+
+
+def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
+    out = {}
+    for service in plan.services:
+        manifest = {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": f"slo-{service.name}",
+                         "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, names.SERVICE: service.name}},
+            "spec": {"groups": prometheus.groups(service, plan)},
+        }
+        header = prometheus.HEADER.format(source=service.source)
+        out[names.kubernetes_path(service.name)] = (serialize.to_yaml(manifest, header), service.source)
+    return out

@@ -1,0 +1,146 @@
+"""YAML reading that keeps the line and column of every node, and refuses what is unsafe.
+
+Only the plain YAML types are built (maps, lists, strings, numbers, booleans, null): a tag never
+runs code. Duplicate keys are errors, and size, nesting and alias expansion are bounded so that a
+hostile file is refused quickly instead of exhausting memory.
+"""
+
+from dataclasses import dataclass, field
+
+import yaml
+
+from .problems import InputError, Problem
+
+MAX_BYTES = 1 << 20
+MAX_NODES = 100_000
+MAX_DEPTH = 32
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A parsed file: its data, and where each value and each key stands (1-based line, col)."""
+
+    file: str
+    data: object
+    values: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def place(self, path: Path) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that exists in the file."""
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path, (1, 1))
+
+    def key_place(self, path: Path) -> tuple[int, int]:
+        return self.keys.get(path) or self.place(path)
+
+    def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
+        line, col = self.key_place(path) if at_key else self.place(path)
+        return Problem(self.file, line, col, dotted(path), message)
+
+
+def dotted(path: Path) -> str:
+    """`("slos", 0, "objective")` -> `slos[0].objective`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+class _Builder:
+    def __init__(self, file: str):
+        self.doc = Document(file, None)
+        self.problems: list[Problem] = []
+        self.nodes = 0
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def fail(self, node: yaml.Node, path: Path, message: str) -> None:
+        line, col = _mark(node)
+        self.problems.append(Problem(self.doc.file, line, col, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path) -> object:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooLarge(node, f"more than {MAX_NODES} values once aliases are expanded")
+        if len(path) > MAX_DEPTH:
+            raise _TooLarge(node, f"nested deeper than {MAX_DEPTH} levels")
+        self.doc.values[path] = _mark(node)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; write a plain value")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag not in _PLAIN_TAGS:
+            self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; write a plain value")
+            return None
+        try:
+            return self.scalars.construct_object(node)
+        except yaml.YAMLError as exc:
+            self.fail(node, path, f"unreadable value: {exc.problem or exc}")
+            return None
+
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.fail(key_node, path, "YAML merge keys (<<) are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                self.fail(key_node, path, "keys must be plain strings")
+                continue
+            key = str(key_node.value)
+            if key in result:
+                first = self.doc.keys[path + (key,)]
+                self.fail(key_node, path + (key,), f"duplicate key (first defined at line {first[0]})")
+                continue
+            self.doc.keys[path + (key,)] = _mark(key_node)
+            result[key] = self.build(value_node, path + (key,))
+            if not isinstance(value_node, yaml.ScalarNode):
+                # A problem with a whole block reads best at the key that opens it.
+                self.doc.values[path + (key,)] = _mark(key_node)
+        return result
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node, message: str):
+        self.node, self.message = node, message
+
+
+def load(file: str, text: str) -> Document:
+    """Parse one YAML document with positions; raises InputError with every problem found."""
+    if len(text.encode()) > MAX_BYTES:
+        raise InputError([Problem(file, 1, 1, "", f"file is larger than {MAX_BYTES // 1024} KiB")])
+    builder = _Builder(file)
+    try:
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise InputError([Problem(file, line, col, "", f"invalid YAML: {exc.problem or exc.context}")])
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(file, 1, 1, "", f"invalid YAML: {exc}")])
+    if root is None:
+        raise InputError([Problem(file, 1, 1, "", "file is empty")])
+    try:
+        builder.doc.data = builder.build(root, ())
+    except _TooLarge as exc:
+        line, col = _mark(exc.node)
+        raise InputError([Problem(file, line, col, "", f"refused: {exc.message}")])
+    if builder.problems:
+        raise InputError(builder.problems)
+    return builder.doc
