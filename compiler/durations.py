@@ -31,6 +31,8 @@ def to_text(ms: int) -> str:
 
 def human(ms: int) -> str:
     """A duration for people: at most two units, e.g. `2d 19h` or `4m 30s`."""
+    if ms >= 1000:
+        ms -= ms % 1000
     parts = []
     for unit in _PRINTED:
         count, ms = divmod(ms, UNITS[unit])

@@ -3,10 +3,11 @@
 Renderers read the plan and never recompute a number.
 
 Tier windows are written for a reference period (30d). A different period keeps each tier's
-share of budget spent and scales its windows by period / reference, so the burn rates stay those
-of the SRE Workbook (14.4, 6, 3, 1) and an alert means the same thing for every period. Scaled
-windows are rounded to the nearest readable duration (5m, 1h30m, 6h, 3d), and burn rates are then
-derived from them exactly, so a 28d period gets Sloth's windows and burn rates (1h at 13.44, ...).
+share of budget spent and scales its windows by period / reference, so the burn rates stay near
+those of the SRE Workbook (14.4, 6, 3, 1) and an alert means the same thing for every period.
+Scaled windows are rounded to the nearest readable duration (5m, 1h30m, 6h, 3d), and burn rates
+are then derived from them exactly, so a 28d period gets Sloth's windows and burn rates (1h at
+13.44, ...).
 A short window below 4x the scrape interval is raised to that floor (it only sets how fast an alert
 resets), while a long window below it is an error, since the tier could not be measured.
 """

@@ -154,7 +154,7 @@ def _simple_events(expr: str) -> tuple[promql.Selector, tuple[str, ...]]:
 def _series_text(labels: dict[str, str]) -> str:
     labels = dict(labels)
     metric = labels.pop("__name__", "")
-    inner = ", ".join(str(promql.Matcher(k, "=", v)) for k, v in sorted(labels.items()))
+    inner = ",".join(str(promql.Matcher(k, "=", v)) for k, v in sorted(labels.items()))
     return f"{metric}{{{inner}}}" if inner or not metric else metric
 
 

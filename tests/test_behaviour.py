@@ -1,0 +1,138 @@
+"""How the generated rules behave, checked by promtool on inputs written here."""
+
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from compiler import promql
+from compiler.targets import promtool_tests as synth
+from conftest import write_spec
+
+SPEC = """\
+service: shop
+owner: team-shop
+labels: {team: 'a"b\\c'}
+slos:
+  - name: availability
+    description: 'Shown verbatim: {{ $value }} {{ .Labels }} {% raw %} "quoted" \\ back'
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5..", path!="a\\"b"}
+        total: http_requests_total{job="shop"}
+        group_by: [route]
+"""
+
+
+@pytest.fixture
+def shop(tmp_path, slo) -> Path:
+    write_spec(tmp_path / "slos", "shop.yaml", SPEC)
+    out = tmp_path / "output"
+    result = slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none")
+    assert result.code == 0, result.err
+    return out
+
+
+def promtool_test(promtool: str, out: Path, tests: list[dict]) -> subprocess.CompletedProcess:
+    path = out / "prometheus" / "tests" / "extra.test.yml"
+    path.write_text(yaml.safe_dump({"rule_files": ["../shop.rules.yml"], "evaluation_interval": "1m",
+                                    "tests": tests}))
+    return subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True)
+
+
+def test_user_text_is_escaped_and_the_generated_tests_prove_it(shop, promtool):
+    rules = (shop / "prometheus" / "shop.rules.yml").read_text()
+    assert '{{ "{{" }} $value }}' in rules
+    result = subprocess.run([promtool, "test", "rules", str(shop / "prometheus" / "tests" / "shop.test.yml")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tests = yaml.safe_load((shop / "prometheus" / "tests" / "shop.test.yml").read_text())["tests"]
+    described = [a["exp_annotations"]["description"] for t in tests for c in t["alert_rule_test"]
+                 for a in c["exp_alerts"]]
+    assert described and all('Shown verbatim: {{ $value }} {{ .Labels }} {% raw %} "quoted" \\ back' in d
+                              for d in described)
+
+
+def test_zero_traffic_gives_no_ratio_rather_than_nan(shop, promtool):
+    series = 'http_requests_total{job="shop", route="/pay", code="200"}'
+    errors = 'http_requests_total{job="shop", route="/pay", code="500"}'
+    result = promtool_test(promtool, shop, [{
+        "interval": "1m",
+        # 10 minutes of traffic at 1% errors, then none at all.
+        "input_series": [{"series": series, "values": "0+99x10 990+0x30"},
+                         {"series": errors, "values": "0+1x10 10+0x30"}],
+        "promql_expr_test": [
+            {"expr": "slo:sli_error:ratio_rate5m", "eval_time": "30m", "exp_samples": []},
+            {"expr": "slo:current_burn_rate:ratio", "eval_time": "30m", "exp_samples": []},
+            {"expr": "slo:sli_error:ratio_rate5m != slo:sli_error:ratio_rate5m", "eval_time": "8m",
+             "exp_samples": []},
+            {"expr": "count(slo:sli_error:ratio_rate1h > 0.0099 < 0.0101)", "eval_time": "30m",
+             "exp_samples": [{"labels": "{}", "value": 1}]},
+        ]}])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_error_counter_counts_as_zero_errors(shop, promtool):
+    series = 'http_requests_total{job="shop", route="/pay", code="200"}'
+    result = promtool_test(promtool, shop, [{
+        "interval": "1m",
+        "input_series": [{"series": series, "values": "0+100x30"}],
+        "promql_expr_test": [
+            {"expr": 'slo:sli_error:ratio_rate30d{route="/pay"}', "eval_time": "20m",
+             "exp_samples": [{"labels": 'slo:sli_error:ratio_rate30d{route="/pay", slo_name="availability", '
+                                        'slo_service="shop", slo_window="30d", team="a\\"b\\\\c"}', "value": 0}]},
+            {"expr": "slo:period_error_budget_remaining:ratio", "eval_time": "20m",
+             "exp_samples": [{"labels": 'slo:period_error_budget_remaining:ratio{route="/pay", '
+                                        'slo_name="availability", slo_service="shop", slo_window="30d", '
+                                        'team="a\\"b\\\\c"}', "value": 1}]},
+        ]}])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_long_windows_weigh_each_event_equally_not_each_5m_ratio(shop, promtool):
+    # A busy hour at 0.1% errors, then a quiet hour at 10%: 1h of 6000 req/min and 1h of 60 req/min.
+    # Exact 2h ratio: (0.001 * 360000 + 0.1 * 3600) / (360000 + 3600) = 0.00198; an average of ratios
+    # would be about 0.05, 25 times too high.
+    good = 'http_requests_total{job="shop", route="/", code="200"}'
+    bad = 'http_requests_total{job="shop", route="/", code="500"}'
+    result = promtool_test(promtool, shop, [{
+        "interval": "1m",
+        "input_series": [{"series": good, "values": "0+5994x60 359640+54x60"},
+                         {"series": bad, "values": "0+6x60 360+6x60"}],
+        "promql_expr_test": [
+            {"expr": "count(slo:sli_error:ratio_rate6h > 0.00190 < 0.00206)", "eval_time": "120m",
+             "exp_samples": [{"labels": "{}", "value": 1}]},
+        ]}])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("pattern", ["5..", "2..|3..", "(GET|POST)", "[45]\\d\\d", "a+b*c?", ".*", "x{3}"])
+def test_regex_examples_match_their_pattern(pattern):
+    import re
+    example = synth._regex_example(pattern)
+    assert example is not None and re.fullmatch(pattern, example)
+
+
+def test_synthetic_counters_split_one_metric_into_errors_and_the_rest():
+    errors = promql.selector('http_requests_total{job="a", code=~"5.."}')
+    total = promql.selector('http_requests_total{job="a"}')
+    (bad, bad_rate), (good, good_rate) = synth._counters(errors, total, ("route",), Decimal("0.01"))
+    assert synth._matches(errors, bad) and synth._matches(total, bad)
+    assert synth._matches(total, good) and not synth._matches(errors, good)
+    assert (bad_rate, good_rate) == (Decimal(1), Decimal(99)) and bad["route"] == good["route"]
+
+
+def test_synthetic_counters_for_two_metrics():
+    errors, total = promql.selector("app_errors_total"), promql.selector("app_requests_total")
+    (bad, bad_rate), (everything, all_rate) = synth._counters(errors, total, (), Decimal("0.5"))
+    assert (bad["__name__"], everything["__name__"], bad_rate, all_rate) == \
+        ("app_errors_total", "app_requests_total", Decimal(50), Decimal(100))
+
+
+@pytest.mark.parametrize("value, text", [(15.8, "15.8"), (1000, "1k"), (0.0123, "12.3m"), (0, "0"),
+                                         (1234567, "1.235M")])
+def test_humanize_matches_prometheus(value, text):
+    assert synth.humanize(value) == text

@@ -1,0 +1,72 @@
+"""The command line: help, usage errors, explain, schema, and promtool's absence."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["explain"], ["schema"]])
+def test_help_everywhere(slo, command):
+    result = slo(*command, "--help")
+    assert result.code == 0 and "usage: slo" in result.out
+
+
+@pytest.mark.parametrize("args", [[], ["frobnicate"], ["compile", "--nope"], ["explain"],
+                                  ["explain", "a/b", "--error-rate", "150"]])
+def test_wrong_usage_exits_2(slo, args):
+    result = slo(*args)
+    assert result.code == 2 and "usage: slo" in result.err
+
+
+def test_explain_shows_each_tier_and_time_to_fire_at_a_full_outage(slo):
+    result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert lines[0] == "payments/api-availability: 99.9% over 30d, error budget 0.1% (43m 12s of full outage)"
+    # The 1h window reaches 14.4 x 0.1% after 1.44% of an hour (51.8s), then `for: 2m`.
+    assert lines[5].split() == ["page", "1h", "5m", "14.4", "2m", "2%", "2m", "51s", "6.63%"]
+    assert lines[8].split()[:4] == ["ticket", "3d", "6h", "1"]
+
+
+def test_explain_at_a_slow_burn_says_which_tiers_never_fire(slo):
+    result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos", "--error-rate", "0.5")
+    rows = {tuple(line.split()[:3]): line for line in result.out.splitlines()[4:]}
+    assert "never" in rows[("page", "1h", "5m")] and "never" not in rows[("ticket", "3d", "6h")]
+
+
+def test_explain_of_an_unknown_slo_is_one_line(slo):
+    result = slo("explain", "payments/nope", "--slos", ROOT / "slos")
+    assert result.code == 1 and len(result.lines) == 1 and "no SLO 'payments/nope'" in result.err
+
+
+def test_schema_is_json_schema_of_the_spec(slo):
+    schema = json.loads(slo("schema").out)
+    assert schema["required"] == ["service", "slos"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["service"]["pattern"] == "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+    settings = json.loads(slo("schema", "--settings").out)
+    assert "tiers" in settings["properties"]
+
+
+def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = slo("check", "--out", ROOT / "output")
+    assert result.code == 1
+    assert result.lines == ["slo: promtool not found: install Prometheus' tools (Debian/Ubuntu: apt-get install "
+                            "prometheus) or put promtool on PATH"]
+
+
+def test_check_of_an_empty_folder_says_to_compile_first(slo, tmp_path, promtool):
+    result = slo("check", "--out", tmp_path)
+    assert result.code == 1 and "run `slo compile` first" in result.err
+
+
+def test_python_dash_m_compiler_runs_the_same_cli():
+    result = subprocess.run([sys.executable, "-m", "compiler", "compile", "--slos", "nowhere"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1
+    assert result.stderr == "nowhere:1:1: is not a folder of SLO specs\n"
