@@ -19,6 +19,8 @@ BURN_RATE = "burn_rate"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
                              "alertname", "le"})
 DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+# Marks what the compiler owns (dashboard tag, Kubernetes label): push and prune touch nothing else.
+MANAGED_BY = "slo-compiler"
 
 OBJECTIVE = "slo:objective:ratio"
 ERROR_BUDGET = "slo:error_budget:ratio"

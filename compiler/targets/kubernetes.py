@@ -4,9 +4,6 @@ from .. import names, serialize
 from ..plan import Plan
 from . import prometheus
 
-MANAGED_BY = "slo-compiler"
-
-
 def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
     out = {}
     for service in plan.services:
@@ -14,7 +11,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PrometheusRule",
             "metadata": {"name": f"slo-{service.name}",
-                         "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, names.SERVICE: service.name}},
+                         "labels": {"app.kubernetes.io/managed-by": names.MANAGED_BY, names.SERVICE: service.name}},
             "spec": {"groups": prometheus.groups(service, plan)},
         }
         header = prometheus.HEADER.format(source=service.source)
