@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test promtool clean
+.PHONY: compile check test bench promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
@@ -13,6 +13,10 @@ check: compile promtool
 
 test: $(VENV)/.installed promtool
 	$(BIN)/python -m pytest -q
+
+# Compile speed and rule evaluation cost against their baselines (docs/performance.md); not a test.
+bench: $(VENV)/.installed promtool
+	$(BIN)/python -m bench
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml

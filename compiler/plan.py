@@ -12,6 +12,7 @@ A short window below 4x the scrape interval is raised to that floor (it only set
 resets), while a long window below it is an error, since the tier could not be measured.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -130,7 +131,9 @@ def readable(ms: Decimal) -> int:
     """The readable duration nearest to `ms` by ratio; 0 for under half a minute."""
     if ms < MINUTE / 2:
         return 0
-    return min(_READABLE, key=lambda c: max(c / ms, ms / c))
+    # The nearest by ratio is one of the two neighbours of `ms` in the sorted candidates.
+    i = bisect_left(_READABLE, ms)
+    return min(_READABLE[max(i - 1, 0):i + 1], key=lambda c: max(c / ms, ms / c))
 
 
 def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -> tuple[Pair, ...]:
