@@ -41,7 +41,7 @@ class Run:
     groups: int = 0
     rounds: int = 0
     eval_seconds: float = 0.0  # summed group evaluation time of one round (mean over rounds)
-    cpu_per_round: float = 0.0  # Prometheus' CPU seconds per round, scraping included
+    cpu_per_round: float = 0.0  # Prometheus' CPU seconds per round, less what it spends without rules
     samples_per_slo: float = 0.0  # samples read by one SLO's rules in one round
     series_per_slo: float = 0.0
     errors: dict[str, dict[str, float]] = field(default_factory=dict)  # window -> traffic -> max rel. error
@@ -130,8 +130,10 @@ def _settle(server: realprom.Prometheus, progress, timeout: float = 300) -> None
         time.sleep(2)
 
 
-def _measure(server: realprom.Prometheus, interval: float, rounds: int, run: Run, progress) -> None:
-    """Group evaluation times over `rounds` evaluations of every group, after one to warm up."""
+def _measure(server: realprom.Prometheus, interval: float, rounds: int, baseline: float, run: Run,
+             progress) -> None:
+    """Group evaluation times over `rounds` evaluations of every group, after one to warm up, and
+    Prometheus' CPU per round above `baseline` (what scraping and these polls cost without rules)."""
     seen: dict[str, dict[str, float]] = {}
     cpu_start = cpu_end = None
     start = end = 0.0
@@ -148,7 +150,7 @@ def _measure(server: realprom.Prometheus, interval: float, rounds: int, run: Run
         if counts and min(counts) >= rounds + 1:
             cpu_end, end = _metric(server, "process_cpu_seconds_total"), time.monotonic()
             break
-        time.sleep(min(2.0, interval / 4))
+        time.sleep(interval / 2)
     else:
         raise RuntimeError(f"{run.name}: rule groups did not evaluate {rounds + 1} times in time")
     for group in groups:
@@ -161,17 +163,28 @@ def _measure(server: realprom.Prometheus, interval: float, rounds: int, run: Run
         means.append(sum(ordered) / len(ordered))
     run.groups, run.rounds = len(seen), rounds
     run.eval_seconds = sum(means)
-    run.cpu_per_round = (cpu_end - cpu_start) / ((end - start) / interval)
+    run.cpu_per_round = (cpu_end - cpu_start) / ((end - start) / interval) - baseline
     progress(f"  {run.name}: {run.groups} groups, {run.eval_seconds:.3f}s of evaluation per round, "
              f"{run.cpu_per_round:.3f} CPU s per round")
 
 
-def _samples(server: realprom.Prometheus, groups: list[dict], slos: int) -> float:
-    """Samples read by every rule of `groups` in one evaluation, per SLO (query statistics)."""
+def _baseline(server: realprom.Prometheus, interval: float, rounds: int, progress) -> float:
+    """Prometheus' CPU per round without rules, polled as `_measure` polls."""
+    cpu, start = _metric(server, "process_cpu_seconds_total"), time.monotonic()
+    while time.monotonic() - start < interval * rounds:
+        server.get("/api/v1/rules")
+        time.sleep(interval / 2)
+    per_round = (_metric(server, "process_cpu_seconds_total") - cpu) / ((time.monotonic() - start) / interval)
+    progress(f"  without rules (scraping only): {per_round:.3f} CPU s per round")
+    return per_round
+
+
+def _samples(server: realprom.Prometheus, groups: list[dict], at: int, slos: int) -> float:
+    """Samples read by every rule of `groups` in one evaluation at `at`, per SLO (query statistics)."""
     total = 0
     for group in groups:
         for rule in group["rules"]:
-            body = server.get("/api/v1/query", query=rule["expr"], stats="all")
+            body = server.get("/api/v1/query", query=rule["expr"], time=at, stats="all")
             total += body["data"]["stats"]["samples"]["totalQueryableSamples"]
     return total / slos
 
@@ -227,26 +240,29 @@ def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int,
     progress(f"  backfilling {samples:,} recorded samples")
     _backfill(promtool, work / "history.om", data, days)
     interval_text = durations.to_text(interval * 1000)
+    rule_sets = {"ours": lambda slo: [prometheus.group(slo, interval_text)],
+                 "sloth-style": lambda slo: sloth_style.groups(slo, interval_text)}
+    results = {name: Run(name) for name in rule_sets}
+    sample = slos[:SAMPLED_SLOS]
     with traffic.Exporter(shape, time.time) as exporter:
         config = _scrape_config(exporter.target)
-        results = []
-        for name, groups, by in (
-                ("ours", lambda slo: [prometheus.group(slo, interval_text)], "slo_service, slo_name"),
-                ("sloth-style", lambda slo: sloth_style.groups(slo, interval_text), "sloth_id")):
-            result = Run(name)
+        progress("  Prometheus without rules: merging the backfilled blocks, then reading both rule sets")
+        with realprom.running(work, [], data, config) as server:
+            _settle(server, progress)
+            baseline = _baseline(server, interval, rounds, progress)
+            # Read where the history ends, as a ruler running for days would read it.
+            for name, groups in rule_sets.items():
+                rules = [g for slo in sample for g in groups(slo)]
+                results[name].samples_per_slo = _samples(server, rules, history_end, len(sample))
+                _accuracy(server, sample, groups, history_end, results[name])
+        for (name, groups), by in zip(rule_sets.items(), ("slo_service, slo_name", "sloth_id")):
             every = [g for slo in slos for g in groups(slo)]
             rules = _write_rules(work / f"{name}.rules.yml", every)
             progress(f"  Prometheus with {name} rules: {len(every)} groups every {interval_text}")
             with realprom.running(work, [rules], data, config) as server:
-                if not results:
-                    _settle(server, progress)
-                _measure(server, interval, rounds, result, progress)
-                sample = slos[:SAMPLED_SLOS]
-                result.samples_per_slo = _samples(server, [g for slo in sample for g in groups(slo)], len(sample))
-                result.series_per_slo = _series(server, by)
-                _accuracy(server, sample, groups, history_end, result)
-            results.append(result)
-    return results[0], results[1]
+                _measure(server, interval, rounds, baseline, results[name], progress)
+                results[name].series_per_slo = _series(server, by)
+    return results["ours"], results["sloth-style"]
 
 
 def _backfill(promtool: str, source: Path, data: Path, days: int) -> None:
