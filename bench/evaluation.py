@@ -2,11 +2,12 @@
 
 Days of raw counters are backfilled (`promtool tsdb create-blocks-from openmetrics`), and a local
 exporter continues them up to now. The recorded history both rule sets read (our 5m error and
-total rates, Sloth's 5m ratios) is computed by Prometheus itself from that data
-(`promtool tsdb create-blocks-from rules`), as it would be after days of running. Prometheus then
-runs once with our rules and once with the Sloth-style ones; each run reports the summed rule group
-evaluation time, Prometheus' CPU per round, the samples a round reads, the series the rules create,
-and the accuracy of the long windows against exact ratios from the raw series.
+total rates, Sloth's 5m ratios) is computed by Prometheus from that data, one range query per rule
+as `promtool tsdb create-blocks-from rules` does, and backfilled too. A Prometheus without rules
+then merges the blocks, gives the CPU it spends scraping, and reads both rule sets where the
+history ends (samples read, accuracy against exact ratios from the raw series). Finally Prometheus
+runs once with our rules and once with the Sloth-style ones, for their evaluation time, CPU and
+series.
 """
 
 import json
@@ -45,6 +46,7 @@ class Run:
     samples_per_slo: float = 0.0  # samples read by one SLO's rules in one round
     series_per_slo: float = 0.0
     errors: dict[str, dict[str, float]] = field(default_factory=dict)  # window -> traffic -> max rel. error
+    costliest: list[tuple[float, str]] = field(default_factory=list)  # (seconds per round, rule), top 5
 
 
 def spec_files(shape: traffic.Shape, folder: Path, per_service: int = 10) -> None:
@@ -153,10 +155,16 @@ def _measure(server: realprom.Prometheus, interval: float, rounds: int, baseline
         time.sleep(interval / 2)
     else:
         raise RuntimeError(f"{run.name}: rule groups did not evaluate {rounds + 1} times in time")
+    by_rule: dict[str, float] = {}
     for group in groups:
         for rule in group["rules"]:
             if rule["health"] != "ok":
                 raise RuntimeError(f"{run.name}: {group['name']}: {rule.get('lastError')}")
+            window = rule["labels"].get(names.WINDOW) or rule["labels"].get(sloth_style.WINDOW) \
+                or rule["labels"].get(names.LONG_WINDOW, "")
+            key = f"{rule['name']} {window}".strip()
+            by_rule[key] = by_rule.get(key, 0.0) + rule["evaluationTime"]
+    run.costliest = sorted(((t, k) for k, t in by_rule.items()), reverse=True)[:5]
     means = []
     for times in seen.values():
         ordered = [t for _, t in sorted(times.items())][1:]  # the first evaluation warms caches
@@ -279,6 +287,9 @@ def report(ours: Run, sloth: Run) -> list[str]:
                         ("samples read / SLO / round", ours.samples_per_slo, sloth.samples_per_slo),
                         ("series / SLO", ours.series_per_slo, sloth.series_per_slo)):
         lines.append(f"  {label:28} {a:12.4g} {b:12.4g} {a / b if b else float('nan'):8.3f}")
+    for run in (ours, sloth):
+        lines.append(f"  costliest rules of {run.name} (s per round, all SLOs): "
+                     + ", ".join(f"{k} {t:.3f}" for t, k in run.costliest))
     lines.append("  largest error of a recorded window against the exact ratio (steady / uneven traffic):")
     for window in ACCURACY_WINDOWS:
         o, s = ours.errors.get(window, {}), sloth.errors.get(window, {})
