@@ -40,7 +40,6 @@ class Run:
 
     name: str
     groups: int = 0
-    rounds: int = 0
     eval_seconds: float = 0.0  # summed group evaluation time of one round (mean over rounds)
     cpu_per_round: float = 0.0  # Prometheus' CPU seconds per round, less what it spends without rules
     samples_per_slo: float = 0.0  # samples read by one SLO's rules in one round
@@ -162,14 +161,14 @@ def _measure(server: realprom.Prometheus, interval: float, rounds: int, baseline
                 raise RuntimeError(f"{run.name}: {group['name']}: {rule.get('lastError')}")
             window = rule["labels"].get(names.WINDOW) or rule["labels"].get(sloth_style.WINDOW) \
                 or rule["labels"].get(names.LONG_WINDOW, "")
-            key = f"{rule['name']} {window}".strip()
+            key = f"{rule['name'] if rule['type'] == 'recording' else 'alert'} {window}".strip()
             by_rule[key] = by_rule.get(key, 0.0) + rule["evaluationTime"]
     run.costliest = sorted(((t, k) for k, t in by_rule.items()), reverse=True)[:5]
     means = []
     for times in seen.values():
         ordered = [t for _, t in sorted(times.items())][1:]  # the first evaluation warms caches
         means.append(sum(ordered) / len(ordered))
-    run.groups, run.rounds = len(seen), rounds
+    run.groups = len(seen)
     run.eval_seconds = sum(means)
     run.cpu_per_round = (cpu_end - cpu_start) / ((end - start) / interval) - baseline
     progress(f"  {run.name}: {run.groups} groups, {run.eval_seconds:.3f}s of evaluation per round, "
