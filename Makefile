@@ -1,9 +1,9 @@
-# The two commands: `make compile` (slos/ -> output/) and `make test`.
+# The two commands: `make compile` (slos/ -> output/) and `make test`; `make diff BASE=ref` for review.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test promtool clean
+.PHONY: compile check test diff promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
@@ -13,6 +13,11 @@ check: compile promtool
 
 test: $(VENV)/.installed promtool
 	$(BIN)/python -m pytest -q
+
+# What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
+BASE ?= main
+diff: $(VENV)/.installed
+	$(BIN)/slo diff $(BASE)
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
