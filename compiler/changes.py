@@ -156,16 +156,23 @@ def alert_labels(slo: plan.SLOPlan, tier: str) -> dict[str, str]:
     return {k: v for k, v in {**dict(slo.labels), **rule}.items() if k not in _PER_PAIR}
 
 
+def _match(before: list[Tier], after: list[Tier]) -> list[tuple[Tier | None, Tier | None]]:
+    """Pairs of one tier, old with new: same windows first, then the rest in order (as for a new period)."""
+    by_windows = {b.windows: b for b in after}
+    rows = [(a, by_windows.get(a.windows)) for a in before]
+    unmatched = [i for i, (_, b) in enumerate(rows) if b is None]
+    spare = [b for b in after if b.windows not in {a.windows for a in before}]
+    for i, b in zip(unmatched, spare):
+        rows[i] = (rows[i][0], b)
+    return rows + [(None, b) for b in spare[len(unmatched):]]
+
+
 def _tiers(old: plan.SLOPlan | None, new: plan.SLOPlan | None) -> list[TierChange]:
     changes = []
     for tier in TIERS:
         before = [_tier(p) for p in old.pairs if p.tier == tier] if old else []
         after = [_tier(p) for p in new.pairs if p.tier == tier] if new else []
-        for i in range(max(len(before), len(after))):
-            a = before[i] if i < len(before) else None
-            b = after[i] if i < len(after) else None
-            if a != b:
-                changes.append(TierChange(tier, a, b))
+        changes += [TierChange(tier, a, b) for a, b in _match(before, after) if a != b]
     return changes
 
 
