@@ -17,7 +17,7 @@ test: $(VENV)/.installed promtool
 # What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
 BASE ?= main
 diff: $(VENV)/.installed
-	$(BIN)/slo diff $(BASE)
+	@$(BIN)/slo diff $(BASE)
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -25,14 +25,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and prometheus come from the Debian package; installed here when running as root.
+# promtool and prometheus come from the Debian package (git for the tests of slo diff); installed
+# here when running as root.
 promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v git >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the prometheus package (promtool, prometheus)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	    echo "installing the prometheus and git packages (promtool, prometheus, git)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus git >/dev/null; \
 	  else \
-	    echo "promtool and prometheus are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus)" >&2; \
+	    echo "promtool, prometheus and git are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus git)" >&2; \
 	    exit 1; \
 	  fi; }
 

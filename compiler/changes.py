@@ -123,7 +123,7 @@ def objective(slo: plan.SLOPlan) -> Objective:
 
 def _tier(pair: plan.Pair) -> Tier:
     return Tier(f"{pair.long_text}/{pair.short_text}", pair.burn_rate, (pair.error_ratio * 100).normalize(),
-                pair.for_text if pair.for_ else "-")
+                pair.for_text if pair.for_ else "none")
 
 
 def _text(value: object) -> str:

@@ -117,11 +117,7 @@ def _diff(args: argparse.Namespace) -> int:
     measured = {}
     if args.prometheus:
         try:
-            for change in found.slos:
-                current = new.slo(change.service, change.name) if change.new else None
-                result = current and measure.measure(args.prometheus, current)
-                if result:
-                    measured[change.id] = result
+            measured = measure.changed(args.prometheus, new, found)
         except measure.Unreachable as exc:
             print(f"slo: diff: {exc}", file=sys.stderr)
             return REFUSED

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from . import plan
+from .changes import Changes
 from .targets import prometheus
 
 TIMEOUT = 30
@@ -74,3 +75,14 @@ def measure(url: str, slo: plan.SLOPlan) -> Measurement | None:
     return Measurement(f"{slo.service}/{slo.name}", ", ".join(f'{k}="{v}"' for k, v in group), performance,
                        slo.objective_percent, slo.period_text,
                        plan.budget_spent(slo.period, ratio, slo.budget, slo.period))
+
+
+def changed(url: str, new: plan.Plan, changes: Changes) -> dict[str, Measurement]:
+    """{service/slo: measurement} of every added or changed SLO whose SLI has traffic."""
+    found = {}
+    for change in changes.slos:
+        slo = new.slo(change.service, change.name) if change.new else None
+        measurement = slo and measure(url, slo)
+        if measurement:
+            found[change.id] = measurement
+    return found

@@ -60,9 +60,10 @@ def _budget(old: Objective | None, new: Objective) -> str:
                 f"{number(new.allowed_errors)}% of events may fail")
     minutes = _signed(new.budget_minutes - old.budget_minutes, " min")
     relative = ((new.allowed_errors / old.allowed_errors - 1) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    errors = _from_to(f"{number(old.allowed_errors)}%", f"{number(new.allowed_errors)}%")
     return (f"error budget {number(old.budget_minutes)} → {number(new.budget_minutes)} min of full outage per "
-            f"period ({minutes}); allowed errors {number(old.allowed_errors)}% → {number(new.allowed_errors)}% "
-            f"of events ({_signed(relative, '%')})")
+            f"period ({minutes}); allowed errors {errors} of events"
+            + (f" ({_signed(relative, '%')})" if relative else ""))
 
 
 def _tier_rows(tiers: tuple[TierChange, ...]) -> list[str]:

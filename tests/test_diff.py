@@ -1,64 +1,11 @@
 """`slo diff BASE`: git repositories built here, with commits that change what a reviewer must see."""
 
-import copy
 import json
 import subprocess
 import sys
-from pathlib import Path
-
-import pytest
-import yaml
 
 from compiler import review
-
-GIT = ("git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false")
-
-AVAILABILITY = {"name": "availability", "objective": 99.9, "sli": {"ratio": {
-    "errors": 'http_requests_total{job="checkout", code=~"5.."}', "total": 'http_requests_total{job="checkout"}'}}}
-LATENCY = {"name": "latency", "objective": 99, "sli": {"latency": {
-    "histogram": 'http_request_duration_seconds{job="checkout"}', "threshold": "300ms"}}}
-PROBE = {"name": "probe", "objective": 99.5, "sli": {"bool": {"metric": 'probe_success{job="blackbox"}'}}}
-
-
-def checkout(*slos: dict) -> dict:
-    return {"service": "checkout", "owner": "team-payments", "labels": {"tier": "1"},
-            "slos": [copy.deepcopy(s) for s in slos or (AVAILABILITY, LATENCY)]}
-
-
-class Repo:
-    """A git repository with slos/ and a settings file, committed on branch main."""
-
-    def __init__(self, root: Path, slo):
-        self.root, self.slos, self.settings, self.run = root, root / "slos", root / "slo-settings.yaml", slo
-        self.slos.mkdir(parents=True)
-        self.git("init", "-q", "-b", "main")
-
-    def git(self, *args: str) -> str:
-        return subprocess.run([*GIT, "-C", str(self.root), *args], check=True, capture_output=True,
-                              text=True).stdout
-
-    def write(self, spec: dict) -> None:
-        (self.slos / f"{spec['service']}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-
-    def commit(self, message: str = "change") -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-
-    def diff(self, *args: str, base: str = "main"):
-        return self.run("diff", base, "--slos", self.slos, "--settings", self.settings, *args)
-
-    def markdown(self, *args: str) -> str:
-        result = self.diff(*args)
-        assert (result.code, result.err) == (0, ""), result.err
-        return result.out
-
-
-@pytest.fixture
-def repo(tmp_path, slo) -> Repo:
-    r = Repo(tmp_path / "repo", slo)
-    r.write(checkout())
-    r.commit("base")
-    return r
+from gitrepo import AVAILABILITY, PROBE, Repo, checkout, repo  # noqa: F401 (repo is a fixture)
 
 
 def bullets(markdown: str) -> list[str]:
@@ -110,9 +57,22 @@ def test_a_changed_window_shows_the_budget_per_period_and_the_new_burn_rates(rep
     md = repo.markdown()
     assert "- objective: 99.9% over 30d → 99.9% over 28d" in bullets(md)
     assert "error budget 43.2 → 40.32 min of full outage per period (−2.88 min)" in md
-    assert "allowed errors 0.1% → 0.1% of events (±0%)" in md
+    assert "(−2.88 min); allowed errors 0.1% of events\n" in md
     assert table(md)[0] == ["page", "1h/5m", "14.4 → 13.44", "1.44% → 1.344% errors", "2m"]
     assert ["ticket", "3d/6h", "1 → 0.933", "0.1% → 0.0933% errors", "3h"] in table(md)
+
+
+def test_a_shorter_window_scales_the_alert_windows_and_their_for(repo):
+    spec = checkout()
+    spec["slos"][0]["window"] = "7d"
+    repo.write(spec)
+    md = repo.markdown()
+    assert "error budget 43.2 → 10.08 min of full outage per period (−33.12 min)" in md
+    assert table(md) == [["page", "1h/5m → 15m/4m", "14.4 → 13.44", "1.44% → 1.344% errors", "2m → none"],
+                         ["page", "6h/30m → 1h30m/8m", "6 → 5.6", "0.6% → 0.56% errors", "15m → 4m"],
+                         ["ticket", "1d/2h → 6h/30m", "3 → 2.8", "0.3% → 0.28% errors", "1h → 15m"],
+                         ["ticket", "3d/6h → 18h/1h30m", "1 → 0.933", "0.1% → 0.0933% errors", "3h → 40m"]]
+    assert "- alert rules removed: `CheckoutAvailabilityBudgetBurn (page 1h/5m)`" in md
 
 
 def test_an_sli_query_change_shows_the_old_and_new_query(repo):
@@ -306,3 +266,10 @@ def test_user_text_cannot_break_the_markdown():
     assert review.code('a|b') == "`a\\|b`"
     assert review.code("x`y") == "``x`y``"
     assert review.code("`") == "`` ` ``"
+
+
+def test_help_and_wrong_usage(slo):
+    assert slo("diff", "--help").code == 0
+    for args in (["diff"], ["diff", "main", "--format", "xml"]):
+        result = slo(*args)
+        assert result.code == 2 and "usage: slo diff" in result.err

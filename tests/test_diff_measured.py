@@ -10,7 +10,7 @@ import time
 import pytest
 
 import realprom
-from test_diff import Repo, checkout
+from gitrepo import checkout, repo  # noqa: F401 (repo is a fixture)
 
 MINUTES = 120
 PER_MINUTE = {'route="/pay",code="200"': 499.2877, 'route="/pay",code="500"': 0.7123,
@@ -31,14 +31,6 @@ def prometheus(tmp_path_factory, promtool):
     realprom.backfill(promtool, _openmetrics(int(time.time()) - 30), work / "data")
     with realprom.running(work, [], work / "data") as server:
         yield server
-
-
-@pytest.fixture
-def repo(tmp_path, slo) -> Repo:
-    r = Repo(tmp_path / "repo", slo)
-    r.write(checkout())
-    r.commit("base")
-    return r
 
 
 def test_a_new_objective_already_breached_today_is_warned_about(repo, prometheus):
