@@ -188,9 +188,16 @@ def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None)
         renamed_from=f"{old.service}/{old.name}" if status == "renamed" else None,
         old=objective(old) if old else None, new=objective(new) if new else None,
         sli=tuple(_values(sli_fields(old) if old else {}, sli_fields(new) if new else {})),
-        tiers=tuple(_tiers(old, new)), tiers_on=tuple(t for t in TIERS if old and t in _enabled(new) - _enabled(old)),
+        tiers=tuple(_tiers(old, new)),
+        tiers_on=tuple(t for t in TIERS if old and t in _enabled(new) - _enabled(old)),
         tiers_off=tuple(t for t in TIERS if new and t in _enabled(old) - _enabled(new)),
         routing=tuple(routing), alert=alert)
+
+
+def _minutes(o: Objective, same_period: str = "") -> str:
+    """`43.2 min per 30d`, or `43.2` before `21.6 min per 30d` when both are per the same period."""
+    return plan.number(o.budget_minutes) if o.period == same_period else \
+        f"{plan.number(o.budget_minutes)} min per {o.period}"
 
 
 def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | None) -> list[Caution]:
@@ -205,8 +212,7 @@ def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | N
     if old and new and new.objective > old.objective:
         warn("tightened", f"objective tightened from {plan.number(old.objective_percent)}% to "
                           f"{plan.number(new.objective_percent)}%: the error budget shrinks from "
-                          f"{plan.number(change.old.budget_minutes)} to {plan.number(change.new.budget_minutes)} "
-                          f"min of full outage per {new.period_text}")
+                          f"{_minutes(change.old, change.new.period)} to {_minutes(change.new)} of full outage")
     if new and new.budget_time < SHORT_BUDGET and (not old or old.budget_time != new.budget_time):
         warn("short-budget", f"an error budget of {plan.number(change.new.budget_minutes)} min of full outage per "
                              f"{new.period_text}: a single incident spends it before an alert can help")

@@ -1,7 +1,7 @@
 """The review of an SLO change, as Markdown for a pull-request comment or as JSON for tools.
 
-Pure: it prints what `changes` found and `measure` measured, and computes nothing of its own
-beyond the difference of two printed figures.
+Pure: it prints what `changes` found and `measure` measured; the only arithmetic here is the
+difference between an old and a new figure, for the reader.
 """
 
 import dataclasses
@@ -15,6 +15,7 @@ from .measure import Measurement
 from .plan import number
 
 _TABLE_UNSAFE = re.compile(r"[|\n\r]")
+ONE_PLACE = Decimal("0.1")
 
 
 def cautions(changes: Changes, measured: dict[str, Measurement]) -> list[Caution]:
@@ -59,7 +60,7 @@ def _budget(old: Objective | None, new: Objective) -> str:
         return (f"error budget {number(new.budget_minutes)} min of full outage per {new.period}; "
                 f"{number(new.allowed_errors)}% of events may fail")
     minutes = _signed(new.budget_minutes - old.budget_minutes, " min")
-    relative = ((new.allowed_errors / old.allowed_errors - 1) * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    relative = ((new.allowed_errors / old.allowed_errors - 1) * 100).quantize(ONE_PLACE, ROUND_HALF_UP)
     errors = _from_to(f"{number(old.allowed_errors)}%", f"{number(new.allowed_errors)}%")
     return (f"error budget {number(old.budget_minutes)} → {number(new.budget_minutes)} min of full outage per "
             f"period ({minutes}); allowed errors {errors} of events"
@@ -124,7 +125,7 @@ def _slo(change: SLOChange, measured: Measurement | None) -> list[str]:
 
 def _measured(m: Measurement) -> str:
     where = f", worst {m.group}" if m.group else ""
-    spent = (m.spent * 100).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    spent = (m.spent * 100).quantize(ONE_PLACE, ROUND_HALF_UP)
     return (f"- measured {number(m.performance)}% over {m.period}{where}: {number(spent)}% of the "
             f"{number(m.objective)}% objective's error budget spent")
 
@@ -162,6 +163,9 @@ def markdown(changes: Changes, base: str, measured: dict[str, Measurement]) -> s
         lines += [f"### {code(service)}{note}", ""]
         for change in slos:
             lines += _slo(change, measured.get(change.id))
+    if not changes.slos and not changes.settings:
+        lines += ["No change to objectives, SLIs, alert tiers or routing; only generated text differs "
+                  "(descriptions, owners or annotations).", ""]
     if changes.settings:
         lines += ["### Settings", "", f"Changed: {_names(changes.settings)} (their effect on each SLO is "
                                       f"listed above).", ""]

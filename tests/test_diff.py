@@ -35,10 +35,26 @@ def test_a_tightened_objective_shows_budget_minutes_and_allowed_errors_and_warns
     assert ("- error budget 43.2 → 21.6 min of full outage per period (−21.6 min); allowed errors 0.1% → 0.05% "
             "of events (−50%)") in bullets(md)
     assert warnings(md) == ["`checkout/availability`: objective tightened from 99.9% to 99.95%: the error budget "
-                            "shrinks from 43.2 to 21.6 min of full outage per 30d"]
+                            "shrinks from 43.2 to 21.6 min per 30d of full outage"]
     # The burn rates stay; the error ratio at which each tier fires halves.
     assert table(md)[0] == ["page", "1h/5m", "14.4", "1.44% → 0.72% errors", "2m"]
     assert "latency" not in md  # unchanged SLOs are not listed
+
+
+def test_a_description_change_only_changes_generated_text(repo):
+    spec = checkout()
+    spec["slos"][0]["description"] = "Checkout requests answered without a server error."
+    repo.write(spec)
+    md = repo.markdown()
+    assert "only generated text differs" in md and "####" not in md and warnings(md) == []
+    assert "- rule files: changed `prometheus/checkout.rules.yml`" in bullets(md)
+
+
+def test_a_tightened_objective_over_a_new_period_names_both_periods(repo):
+    spec = checkout()
+    spec["slos"][0].update(objective=99.95, window="28d")
+    repo.write(spec)
+    assert "the error budget shrinks from 43.2 min per 30d to 20.16 min per 28d of full outage" in repo.markdown()
 
 
 def test_a_loosened_objective_is_listed_without_a_warning(repo):
