@@ -79,7 +79,8 @@ class SLOChange:
 @dataclass(frozen=True)
 class Caution:
     slo: str
-    kind: str  # renamed | tightened | short-budget | tier-off | page-removed | alert-renamed | severity | breached
+    kind: str  # renamed | regrouped | tightened | short-budget | tier-off | page-removed | alert-renamed |
+    #            severity | breached
     message: str
 
 
@@ -209,6 +210,10 @@ def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | N
     if change.status == "renamed":
         warn("renamed", f"renamed from {change.renamed_from}: its series start over under the new "
                         f"{names.SERVICE}/{names.SLO} labels, so the history of its error ratios and budget is lost")
+    regrouped = [v for v in change.sli if v.key.endswith(".group_by")]
+    if old and new and regrouped:
+        warn("regrouped", f"group_by changes from [{regrouped[0].old or ''}] to [{regrouped[0].new or ''}]: "
+                          f"every series of this SLO starts over under the new labels")
     if old and new and new.objective > old.objective:
         warn("tightened", f"objective tightened from {plan.number(old.objective_percent)}% to "
                           f"{plan.number(new.objective_percent)}%: the error budget shrinks from "

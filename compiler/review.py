@@ -16,6 +16,8 @@ from .plan import number
 
 _TABLE_UNSAFE = re.compile(r"[|\n\r]")
 ONE_PLACE = Decimal("0.1")
+# GitHub refuses comment bodies longer than 65536 characters.
+COMMENT_LIMIT = 65536
 
 
 def cautions(changes: Changes, measured: dict[str, Measurement]) -> list[Caution]:
@@ -173,7 +175,19 @@ def markdown(changes: Changes, base: str, measured: dict[str, Measurement]) -> s
     text = "\n".join(lines)
     while "\n\n\n" in text:  # blocks end with a blank line; a block with no bullets leaves two
         text = text.replace("\n\n\n", "\n\n")
-    return text.rstrip("\n") + "\n"
+    return fit(text.rstrip("\n") + "\n", base)
+
+
+def fit(text: str, base: str, limit: int = COMMENT_LIMIT) -> str:
+    """The text, cut at a line with a note when it is longer than a pull-request comment may be.
+
+    Warnings come first, so a cut keeps them.
+    """
+    if len(text) <= limit:
+        return text
+    note = (f"\n… cut here: the full review is longer than a pull-request comment allows; run "
+            f"`slo diff {base}` or `slo diff {base} --format json` to see all of it.\n")
+    return text[:text.rindex("\n", 0, limit - len(note)) + 1] + note
 
 
 def _plain(value: object) -> object:

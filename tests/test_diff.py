@@ -289,3 +289,23 @@ def test_help_and_wrong_usage(slo):
     for args in (["diff"], ["diff", "main", "--format", "xml"]):
         result = slo(*args)
         assert result.code == 2 and "usage: slo diff" in result.err
+
+
+def test_a_changed_group_by_warns_that_the_series_start_over(repo):
+    spec = checkout()
+    spec["slos"][0]["sli"]["ratio"]["group_by"] = ["route"]
+    repo.write(spec)
+    md = repo.markdown()
+    assert "+ ratio.group_by: route" in md
+    assert warnings(md) == ["`checkout/availability`: group_by changes from [] to [route]: every series of this "
+                            "SLO starts over under the new labels"]
+
+
+def test_a_review_longer_than_a_comment_is_cut_at_a_line_with_a_note():
+    text = "".join(f"- line {i}\n" for i in range(1000))
+    cut = review.fit(text, "main", limit=500)
+    assert len(cut) <= 500 and cut.startswith("- line 0\n")
+    assert cut.endswith("run `slo diff main` or `slo diff main --format json` to see all of it.\n")
+    head = cut[:cut.index("\n… cut here")]
+    assert head.endswith("\n") and text.startswith(head)  # whole lines only
+    assert review.fit(text, "main", limit=len(text)) == text
