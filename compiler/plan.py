@@ -94,6 +94,11 @@ class SLOPlan:
         return durations.to_text(self.base)
 
     @property
+    def budget_time(self) -> int:
+        """Milliseconds of full outage the error budget allows per period (43.2 min for 99.9% over 30d)."""
+        return int(self.budget * self.period)
+
+    @property
     def identity(self) -> tuple[tuple[str, str], ...]:
         return ((names.SERVICE, self.service), (names.SLO, self.name))
 
