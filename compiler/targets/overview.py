@@ -48,7 +48,7 @@ def _override(field: str, props: list[dict]) -> dict:
 def render_overview(plan: Plan) -> bytes:
     services = [s.name for s in plan.services]
     refs = [chr(ord("A") + i) for i in range(len(COLUMNS))]
-    targets = [query(with_dashboard(expr, services), ref, instant=True)
+    targets = [query(with_dashboard(expr, services), ref, table=True)
                for ref, (_, expr, _, _) in zip(refs, COLUMNS)]
     link = [{"title": "Service dashboard", "url": f"/d/${{__data.fields.{DASHBOARD_LABEL}}}"}]
     renames = {names.SERVICE: "Service", names.SLO: "SLO",

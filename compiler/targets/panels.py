@@ -31,10 +31,11 @@ def steps(base: str, *thresholds: tuple[str, float]) -> list[dict]:
     return [{"color": base, "value": None}] + [{"color": c, "value": v} for c, v in thresholds]
 
 
-def query(expr: str, ref: str, legend: str = "", instant: bool = False) -> g.Target:
+def query(expr: str, ref: str, legend: str = "", instant: bool = False, table: bool = False) -> g.Target:
+    """A Prometheus query; `table` ones are instant and keep every label as a column."""
     promql.check(with_all(expr))  # every query we write parses, or compiling fails loudly
-    return g.Target(expr=expr, refId=ref, legendFormat=legend, instant=instant, datasource=DATASOURCE,
-                    format="table" if instant else "time_series")
+    return g.Target(expr=expr, refId=ref, legendFormat=legend, instant=instant or table, datasource=DATASOURCE,
+                    format="table" if table else "time_series")
 
 
 def with_all(expr: str) -> str:
