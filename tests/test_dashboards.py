@@ -14,19 +14,11 @@ import yaml
 
 from compiler import names
 from conftest import ROOT, SHARED, tree, write_spec
+from test_compile import compiled  # noqa: F401  (the fixture: slos/ compiled once per module)
 
 MODERN = {"row", "timeseries", "stat", "gauge", "bargauge", "table", "text"}
 VARIABLE = re.compile(r"\$\{?(\w+)\}?")
 LABEL_VALUES = re.compile(r"^label_values\((?P<selector>.*), (?P<label>\w+)\)$", re.S)
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dashboards") / "output"
-    from compiler.cli import main
-    assert main(["compile", "--slos", str(ROOT / "slos"), "--out", str(out),
-                 "--settings", str(ROOT / "slo-settings.yaml")]) == 0
-    return out
 
 
 def dashboards(out: Path) -> dict[str, dict]:
@@ -268,3 +260,11 @@ def test_overview_rows_name_the_uid_of_a_generated_dashboard(slo_prometheus):
         assert rows == {(slo.service, slo.name, names.dashboard_uid(slo.service)) for s in the_plan.services
                         for slo in s.slos}, target["expr"]
         assert {uid for *_, uid in rows} <= uids
+
+
+def test_the_data_source_setting_preselects_the_variable(tmp_path, slo):
+    settings = write_spec(tmp_path, "slo-settings.yaml", "grafana_datasource: prom-main\n")
+    assert slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", settings).code == 0
+    for dashboard in dashboards(tmp_path / "out").values():
+        [source] = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
+        assert (source["current"]["text"], source["current"]["value"]) == ("prom-main", "prom-main")

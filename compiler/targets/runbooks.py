@@ -89,11 +89,12 @@ def _candidates(service: str, alert: str, tier: str) -> list[str]:
     return [f"{service}/{slug}.md{SUFFIX}", f"{service}.md{SUFFIX}", TEMPLATE]
 
 
-def _failure(exc: jinja2.TemplateError, template: jinja2.Template, settings: Settings) -> Problem:
+def _failure(exc: jinja2.TemplateError, template: jinja2.Template, plan: Plan) -> Problem:
     """Where a template failed while rendering: its line, from the traceback Jinja rewrites."""
     files = {template.filename, "<template>"}
     line = next((f.lineno for f in reversed(traceback.extract_tb(exc.__traceback__)) if f.filename in files), 1)
-    folder = settings.runbook_templates.rstrip("/") if template.filename is None else "compiler/templates"
+    ours = template.name in dict(plan.runbook_templates)
+    folder = plan.settings.runbook_templates.rstrip("/") if ours else "compiler/templates"
     return Problem(f"{folder}/{template.name}", line or 1, 1, "template", exc.message or type(exc).__name__)
 
 
@@ -106,7 +107,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
                 try:
                     text = template.render(context(service, slo, tier))
                 except jinja2.TemplateError as exc:
-                    problems.append(_failure(exc, template, plan.settings))
+                    problems.append(_failure(exc, template, plan))
                     continue
                 out[names.runbook_path(service.name, slo.alert, tier)] = (text.encode(), service.source)
     if problems:
