@@ -98,6 +98,11 @@ class SLOPlan:
     def identity(self) -> tuple[tuple[str, str], ...]:
         return ((names.SERVICE, self.service), (names.SLO, self.name))
 
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tiers that have alert pairs, in the order of their first pair."""
+        return tuple(dict.fromkeys(p.tier for p in self.pairs))
+
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
 

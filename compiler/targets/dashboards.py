@@ -19,8 +19,6 @@ RATE_UNIT = {"ratio": "reqps", "latency": "reqps", "events": "ops", "bool": "non
 # Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
 TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS = 1, 2, 3, 4, 6, 7, 8, 9
 BURN_RATE = names.BURN_RATE_PANEL
-# Budget left: red once spent, orange in its last quarter.
-BUDGET_STEPS = steps(BAD, (WARN, 0.0), (GOOD, 0.25))
 
 
 def selector(slo: SLOPlan) -> str:
@@ -47,8 +45,7 @@ def tier_thresholds(slo: SLOPlan) -> list[dict]:
 
 
 def runbook_links(slo: SLOPlan) -> list[dict]:
-    tiers = dict.fromkeys(p.tier for p in slo.pairs)
-    return [panels.link(f"Runbook: {slo.alert} ({tier})", slo.route(tier).runbook_url) for tier in tiers]
+    return [panels.link(f"Runbook: {slo.alert} ({tier})", slo.route(tier).runbook_url) for tier in slo.tiers]
 
 
 def about(slo: SLOPlan) -> str:
@@ -90,13 +87,13 @@ def slo_row(slo: SLOPlan, y: int) -> list:
                     "percentunit", steps(BAD, (GOOD, objective)), decimals + 3),
         panels.stat(pid(BUDGET), "Error budget remaining", at(16, y + 1, 4, 4),
                     [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo), instant=True)],
-                    "percentunit", BUDGET_STEPS, 1),
+                    "percentunit", panels.budget_steps(), 1),
         panels.stat(pid(BURN_NOW), f"Burn rate over {slo.base_text}", at(20, y + 1, 4, 4),
                     [query(f"{names.CURRENT_BURN_RATE}{sel}", "A", legend(slo), instant=True)],
                     panels.TIMES, tier_thresholds(slo), 2, runbooks),
         panels.timeseries(pid(BUDGET_TREND), "Error budget remaining over time", at(8, y + 5, 16, 4),
                           [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo))], "percentunit",
-                          BUDGET_STEPS),
+                          panels.budget_steps()),
         panels.timeseries(pid(BURN_RATE), "Burn rate per alert window", at(8, y + 9, 16, 8), burn_targets, "x",
                           tier_thresholds(slo), runbooks,
                           f"Error ratio over each window divided by the error budget ({budget}). An alert "

@@ -19,8 +19,7 @@ COLUMNS = (
     ("SLI over the period",
      f"min by {BY} (1 - {names.PERIOD_BURN_RATE} * on {BY} group_left {names.ERROR_BUDGET})", "percentunit",
      steps(GOOD)),
-    (BUDGET_COLUMN, f"min by {BY} ({names.BUDGET_REMAINING})", "percentunit",
-     steps(BAD, (WARN, 0.0), (GOOD, 0.25))),
+    (BUDGET_COLUMN, f"min by {BY} ({names.BUDGET_REMAINING})", "percentunit", panels.budget_steps()),
     ("Burn rate now", f"max by {BY} ({names.CURRENT_BURN_RATE})", panels.TIMES, steps(GOOD, (WARN, 1.0))),
     ("Firing alerts", f'count by {BY} (ALERTS{{alertstate="firing", {names.SERVICE}!=""}})\n'
                       f"or 0 * max by {BY} ({names.OBJECTIVE})", "none", steps(GOOD, (BAD, 1.0))),

@@ -31,6 +31,11 @@ def steps(base: str, *thresholds: tuple[str, float]) -> list[dict]:
     return [{"color": base, "value": None}] + [{"color": c, "value": v} for c, v in thresholds]
 
 
+def budget_steps() -> list[dict]:
+    """Colours of the budget left: red once spent, orange in its last quarter."""
+    return steps(BAD, (WARN, 0.0), (GOOD, 0.25))
+
+
 def query(expr: str, ref: str, legend: str = "", instant: bool = False, table: bool = False) -> g.Target:
     """A Prometheus query; `table` ones are instant and keep every label as a column."""
     promql.check(with_all(expr))  # every query we write parses, or compiling fails loudly

@@ -102,7 +102,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
     env, out, problems = _environment(dict(plan.runbook_templates)), {}, []
     for service in plan.services:
         for slo in service.slos:
-            for tier in dict.fromkeys(p.tier for p in slo.pairs):
+            for tier in slo.tiers:
                 template = env.select_template(_candidates(service.name, slo.alert, tier))
                 try:
                     text = template.render(context(service, slo, tier))
