@@ -107,7 +107,7 @@ def test_a_missing_template_folder_points_at_the_setting(tmp_path, slo):
                             "slo-settings.yaml"]
 
 
-def test_committed_runbooks_follow_the_shipped_template(tmp_path):
+def test_committed_runbooks_follow_the_shipped_template():
     # The golden test compares bytes; this one reads a committed runbook as people do.
     text = (ROOT / "output" / "runbooks" / "platform" / "platform-queue-delivery-budget-burn-page.md").read_text()
     assert text.startswith("# PlatformQueueDeliveryBudgetBurn: page\n")
