@@ -220,7 +220,7 @@ def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int
     alerts = []
     for pair in firing:
         rule = prometheus.alert(slo, pair)
-        labels = {**base, **rule["labels"]}
+        labels = {**base, **{k: _expand(v, float(burn), base) for k, v in rule["labels"].items()}}
         alerts.append({"exp_labels": dict(sorted(labels.items())),
                        "exp_annotations": {k: _expand(v, float(burn), labels) for k, v in rule["annotations"].items()}})
     return {"name": f"{slo.service}/{slo.name}: {title}", "interval": durations.to_text(interval),
