@@ -77,7 +77,8 @@ def _check_regexes(node: promql_parser.Expr) -> None:
 
     def visit(expr: promql_parser.Expr) -> None:
         if isinstance(expr, promql_parser.VectorSelector):
-            matchers.extend(m for m in expr.matchers.matchers
+            every = [*expr.matchers.matchers, *(m for group in expr.matchers.or_matchers for m in group)]
+            matchers.extend(m for m in every
                             if int(m.op) in (int(promql_parser.MatchOp.Re), int(promql_parser.MatchOp.NotRe)))
     promql_parser.walk(node, visit)
     for m in matchers:
@@ -113,6 +114,11 @@ def selector(text: str) -> Selector:
         raise ValueError("offset and @ modifiers are not allowed in an SLI selector")
     if node.matchers.or_matchers:
         raise ValueError("`or` inside a selector is not supported; use a regular expression matcher")
+    return from_node(node)
+
+
+def from_node(node: promql_parser.VectorSelector) -> Selector:
+    """Our form of a parsed vector selector, whose values print escaped."""
     metric = node.name or ""
     matchers = []
     for m in node.matchers.matchers:
