@@ -145,6 +145,20 @@ def selectors(subject: Subject) -> Iterator[Finding]:
                 'name the metric, or add a label="value" matcher')
 
 
+def group_split(subject: Subject) -> Iterator[Finding]:
+    sli = subject.slo.sli
+    if sli.kind != "ratio":
+        return
+    errors, total = promql.selector(sli.ratio.errors), promql.selector(sli.ratio.total)
+    for i, name in enumerate(subject.slo.group_by):
+        if {m for m in errors.matchers if m.name == name} != {m for m in total.matchers if m.name == name}:
+            yield subject.finding(
+                ("sli", "ratio", "group_by", i), ERROR, "group-by-error-label",
+                f"errors and total select {name} differently, so grouping by {name} puts errors and good events "
+                f"in different groups: each group's error ratio is 0 or 1",
+                f"remove {name} from group_by")
+
+
 def threshold(subject: Subject) -> Iterator[Finding]:
     sli = subject.slo.sli
     if sli.kind == "latency" and sli.latency.threshold not in DEFAULT_BUCKETS:
@@ -279,8 +293,8 @@ def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Liv
     external = {**settings.external_labels, **(server.external_labels() if server else {})}
     findings: set[Finding] = set()
     for subject in subjects(specs, the_plan):
-        for check in (ranges(subject, settings), counters(subject), selectors(subject), threshold(subject),
-                      budget(subject), external_labels(subject, external)):
+        for check in (ranges(subject, settings), counters(subject), selectors(subject), group_split(subject),
+                      threshold(subject), budget(subject), external_labels(subject, external)):
             findings.update(check)
         if server is not None:
             findings.update(live_series(subject, server))

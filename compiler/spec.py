@@ -46,6 +46,12 @@ def _label_name(value: str) -> str:
     return value
 
 
+def _label_value(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty: Prometheus drops a label whose value is empty")
+    return value
+
+
 def _alert_name(value: str) -> str:
     if not _ALERT.match(value):
         raise ValueError(f"must be a valid alert name (letters, digits, _), got {value!r}")
@@ -117,7 +123,7 @@ def _selector(value: str) -> str:
 _DURATION_SCHEMA = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name)]
-Labels = dict[LabelName, StrictStr]
+Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
 Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]

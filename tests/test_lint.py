@@ -139,3 +139,11 @@ def test_slo_check_runs_lint_and_fails_on_its_errors(tmp_path, slo, promtool):
     (tmp_path / "slos" / "shop.yaml").write_text(HEAD + GOOD.replace("99.9", "90") + "    alerting:\n      page: false\n")
     assert slo("compile", *args).code == 0
     assert (slo("check", *args).code, slo("check", *args).err) == (0, "")
+
+
+def test_grouping_by_the_label_that_tells_errors_apart_is_an_error(lint):
+    spec = HEAD + ratio("by-code", "99", 'http_requests_total{job="shop", code=~"5.."}',
+                        'http_requests_total{job="shop"}', "        group_by: [route, code]\n")
+    result, found = lint(spec)
+    assert result.code == 1
+    assert found == {("slos/shop.yaml:9:27: slos[0].sli.ratio.group_by[1]", "group-by-error-label")}
