@@ -113,10 +113,10 @@ def test_a_budget_of_seconds_is_spent_before_the_page_fires(lint):
 def test_labels_that_collide_with_external_labels(lint):
     spec = ("service: shop\nlabels: {cluster: a}\nslos:\n"
             + GOOD.replace("total: 'http_requests_total{job=\"shop\"}'",
-                           "total: 'http_requests_total{job=\"shop\"}'\n        group_by: [region, route]")
+                           "total: 'http_requests_total{job=\"shop\"}'\n        group_by: [zone, route]")
             + "    alerting:\n      labels: {region: b}\n      ticket: {labels: {cluster: c}}\n")
     assert lint(spec)[1] == set()
-    result, found = lint(spec, "external_labels: {cluster: eu1, region: west}\n")
+    result, found = lint(spec, "external_labels: {cluster: eu1, region: west, zone: a}\n")
     assert result.code == 1
     assert found == {("slos/shop.yaml:2:10: labels.cluster", "external-label-conflict"),
                      ("slos/shop.yaml:10:20: slos[0].sli.ratio.group_by[0]", "group-by-external-label"),
