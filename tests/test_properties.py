@@ -11,16 +11,18 @@ Runs are derandomized (the same examples every run) and bounded, to keep the sui
 
 import contextlib
 import io
+import json
 import re
 import signal
 import subprocess
 import tempfile
 from pathlib import Path
 
+import promql_parser
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from compiler import names
+from compiler import names, promql
 from compiler.cli import main
 from conftest import ROOT, tree
 
@@ -52,7 +54,6 @@ THRESHOLDS = ["100ms", "250ms", "1s", "1m", 0.5, 2.5, 1, "1500ms"]
 
 def _selector(metric_name: str, matchers: list[tuple[str, str, str]]) -> str:
     # A JSON string is a valid PromQL string literal: the spec's own text must escape like this.
-    import json
     inner = ", ".join(f"{n}{op}{json.dumps(v, ensure_ascii=False)}" for n, op, v in matchers)
     return f"{metric_name}{{{inner}}}" if inner else metric_name
 
@@ -151,8 +152,18 @@ def _compile(folder: Path, text: str, settings_text: str = "") -> tuple[int, str
     return run("compile", "--slos", folder / "slos", "--out", folder / "output", "--settings", folder / "settings.yaml")
 
 
-def _values(rules: list[dict], key: str) -> dict[str, str]:
-    return {k: v for rule in rules for k, v in rule.get(key, {}).items()}
+def _matcher_values(expr: str) -> set[str]:
+    """Label values of every selector in PromQL, as the parser decodes them."""
+    found: set[str] = set()
+    promql_parser.walk(promql_parser.parse(expr), lambda n: found.update(
+        m.value for m in n.matchers.matchers) if isinstance(n, promql_parser.VectorSelector) else None)
+    return found
+
+
+def _spec_matcher_values(spec: dict) -> set[str]:
+    queries = [v for s in spec["slos"] for sli in s["sli"].values() for k, v in sli.items()
+               if k not in ("group_by", "threshold")]
+    return set().union(*(_matcher_values(promql.with_window(q, "5m")) for q in queries))
 
 
 # Without shrinking: each example runs promtool twice, and shrinking one could take minutes.
@@ -173,6 +184,13 @@ def test_every_valid_spec_compiles_and_promtool_accepts_all_of_it(spec):
         info = [r["labels"] for r in rules if r.get("record") == names.INFO]
         assert {i["description"] for i in info} == {s.get("description", "") for s in spec["slos"]}
         assert yaml.safe_load((out / "kubernetes" / f"{spec['service']}.yml").read_text())["spec"]["groups"] == groups
+        # Every matcher value of the spec is in the rules, escaped so that PromQL reads it back unchanged.
+        assert _spec_matcher_values(spec) <= set().union(*(_matcher_values(r["expr"]) for r in rules))
+        for path, data in tree(out).items():  # every artifact, of every target, parses in its format
+            if path.endswith(".json"):
+                json.loads(data)
+            elif path.endswith((".yml", ".yaml")):
+                yaml.safe_load(data)
         for args in (["check", "rules", str(rules_file)],
                      ["test", "rules", str(out / "prometheus" / "tests" / f"{spec['service']}.test.yml")]):
             result = subprocess.run(["promtool", *args], capture_output=True, text=True, cwd=out)

@@ -151,7 +151,7 @@ def _simple_events(expr: str) -> tuple[promql.Selector, tuple[str, ...]]:
     if modifier is not None and str(modifier.type) != "AggModifierType.By":
         raise Unsupported("events expression aggregates with `without`")
     vector = node.expr.args[0].vector_selector
-    return promql.selector(str(vector)), tuple(modifier.labels) if modifier else ()
+    return promql.from_node(vector), tuple(modifier.labels) if modifier else ()
 
 
 def _series_text(labels: dict[str, str]) -> str:
