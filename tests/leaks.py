@@ -15,10 +15,15 @@ MIN_SECRET = 8  # shorter values would match by chance
 
 
 def forms(secret: str) -> dict[str, str]:
-    """The ways a secret appears when it leaks: as is, URL-quoted, JSON-escaped, base64."""
-    return {"as is": secret, "URL-quoted": urllib.parse.quote(secret, safe=""),
-            "JSON-escaped": json.dumps(secret, ensure_ascii=True)[1:-1],
-            "base64": base64.b64encode(secret.encode()).decode()}
+    """The distinct ways a secret appears when it leaks: as is, URL-quoted, JSON-escaped, base64."""
+    candidates = {"as is": secret, "URL-quoted": urllib.parse.quote(secret, safe=""),
+                  "JSON-escaped": json.dumps(secret, ensure_ascii=True)[1:-1],
+                  "base64": base64.b64encode(secret.encode()).decode()}
+    distinct: dict[str, str] = {}
+    for name, form in candidates.items():
+        if form not in distinct.values():
+            distinct[name] = form
+    return distinct
 
 
 def files(folder: Path) -> dict[str, str]:
