@@ -33,7 +33,7 @@ def _compile(args: argparse.Namespace) -> int:
 
 def _lint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
-    parser.add_argument("--prometheus", metavar="URL",
+    parser.add_argument("--prometheus", type=_url, metavar="URL",
                         help="also check against this live server (series that exist, histogram buckets, "
                              f"external labels); credentials in the URL or in ${TOKEN_ENV}")
 
@@ -137,7 +137,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.prometheus:
         try:
             measured = measure.changed(args.prometheus, new, found)
-        except measure.Unreachable as exc:
+        except Unreachable as exc:
             print(f"slo: diff: {exc}", file=sys.stderr)
             return REFUSED
     if args.format == "json":

@@ -29,7 +29,6 @@ RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 # The default buckets of the official client libraries (Go, Java, Python, Ruby), in seconds.
 DEFAULT_BUCKETS = tuple(map(Decimal, ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
                                       "10")))
-MIN_BUDGET = durations.parse("5m")
 FULL_OUTAGE = Decimal(1)
 LIVE_LOOKBACK = "1h"  # a selector that matched nothing for this long is taken as matching nothing
 
@@ -172,9 +171,9 @@ def threshold(subject: Subject) -> Iterator[Finding]:
 
 def budget(subject: Subject) -> Iterator[Finding]:
     slo = subject.slo
-    budget_ms = int(slo.budget * slo.period)
+    budget_ms = slo.budget_time
     at = ("objective",)
-    if budget_ms < MIN_BUDGET:
+    if budget_ms < plan.SHORT_BUDGET:
         yield subject.finding(
             at, WARNING, "budget-too-small",
             f"{number(slo.objective_percent)}% over {slo.period_text} leaves {durations.human(budget_ms)} of full "

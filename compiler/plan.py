@@ -22,6 +22,9 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
+# Below a few minutes of full outage per period, one bad deploy spends the whole budget before
+# the fastest page (1h/5m for 2m) has even fired.
+SHORT_BUDGET = 5 * MINUTE
 BURN_RATE_PLACES = Decimal("0.001")
 
 

@@ -1,4 +1,4 @@
-"""A read-only client of a live Prometheus' HTTP API, for `slo lint --prometheus URL`.
+"""A read-only client of a live Prometheus' HTTP API, for `slo lint` and `slo diff --prometheus URL`.
 
 Credentials come from the URL (`https://user:password@host`, sent as basic auth) or from the
 environment (a bearer token); neither is ever printed: messages name the URL without them.
@@ -14,7 +14,7 @@ import urllib.request
 import yaml
 
 TOKEN_ENV = "SLO_PROMETHEUS_TOKEN"
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 30  # a query over a whole SLO period of raw series takes time
 
 
 class Unreachable(Exception):
@@ -30,8 +30,6 @@ class PrometheusAPI:
         parts = urllib.parse.urlsplit(url)
         host = parts.netloc.rpartition("@")[2]
         self.base = urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
-        if parts.scheme not in ("http", "https") or not host:
-            raise Unreachable(f"{self.base or 'the URL'}: not an http:// or https:// URL")
         self.headers = {}
         if "@" in parts.netloc:
             user, _, password = parts.netloc.rpartition("@")[0].partition(":")
@@ -47,12 +45,12 @@ class PrometheusAPI:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 body = json.load(response)
         except urllib.error.HTTPError as exc:
-            raise Unreachable(f"{self.base}{path}: HTTP {exc.code} {_api_error(exc) or exc.reason}",
-                              exc.code) from None
+            raise Unreachable(f"Prometheus at {self.base} refused {params.get('query', path)} "
+                              f"({exc.code} {_api_error(exc) or exc.reason})", exc.code) from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise Unreachable(f"{self.base}: cannot read {path}: {getattr(exc, 'reason', exc)}") from None
+            raise Unreachable(f"cannot query Prometheus at {self.base}: {getattr(exc, 'reason', exc)}") from None
         if not isinstance(body, dict) or body.get("status") != "success":
-            raise Unreachable(f"{self.base}{path}: not a Prometheus API answer")
+            raise Unreachable(f"Prometheus at {self.base} did not answer {path} as its API does")
         return body["data"]
 
     def query(self, expr: str) -> list[dict]:

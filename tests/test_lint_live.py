@@ -105,7 +105,7 @@ def test_an_unreachable_server_is_one_line_and_never_shows_the_password(tmp_path
     url = f"http://reader:{password}@127.0.0.1:{realprom.free_port()}/prefix"
     result = slo("lint", "--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml", "--prometheus", url)
     assert result.code == 1
-    assert len(result.lines) == 1 and result.lines[0].startswith("slo: http://127.0.0.1:")
+    assert len(result.lines) == 1 and result.lines[0].startswith("slo: cannot query Prometheus at http://127.0.0.1:")
     assert_no_leaks([password, token, "reader:" + password], {"stdout": result.out, "stderr": result.err})
 
 
@@ -150,7 +150,7 @@ def test_the_token_from_the_environment_is_sent_and_never_printed(tmp_path, slo,
         httpd.shutdown()
         httpd.server_close()
     assert refused.code == 1 and refused.lines == [
-        f"slo: http://127.0.0.1:{httpd.server_port}/api/v1/status/config: HTTP 401 unauthorized"]
+        f"slo: Prometheus at http://127.0.0.1:{httpd.server_port} refused /api/v1/status/config (401 unauthorized)"]
     assert (accepted.code, accepted.err) == (0, "")
     assert f"Bearer {token}" in _Guarded.seen
     assert_no_leaks([token], {"stdout": refused.out + accepted.out, "stderr": refused.err + accepted.err})
