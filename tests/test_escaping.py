@@ -1,9 +1,13 @@
 """User text never changes meaning on its way out, and nothing is written outside the output folder."""
 
+import html
+import json
+import re
 import subprocess
 
 import pytest
 import yaml
+from markdown_it import MarkdownIt
 
 from compiler import write
 from compiler.problems import Problem
@@ -77,3 +81,43 @@ def test_secrets_in_the_environment_reach_no_output_and_no_message(tmp_path, slo
     assert [r.code for r in results] == [0, 0, 0, 0]
     printed = {f"{i}.{stream}": getattr(r, stream) for i, r in enumerate(results) for stream in ("out", "err")}
     assert_no_leaks(secrets.values(), printed, [out])
+
+
+NASTY = '*all* <b>bold</b> | 5xx [link](https://x.example) `tick` &lt; ~~gone~~ # h \\ _u_\nsecond line'
+MARKDOWN_SPEC = f"""\
+service: shop
+owner: {json.dumps(NASTY)}
+slos:
+  - name: availability
+    description: {json.dumps(NASTY)}
+    objective: 99.9
+    sli:
+      ratio:
+        errors: 'http_requests_total{{job="shop", code=~"5.."}}'
+        total: 'http_requests_total{{job="shop"}}'
+    alerting:
+      labels: {{team: "a`b|c"}}
+"""
+
+
+def _text(rendered: str) -> str:
+    """What a reader sees: the rendered HTML without its tags, entities resolved, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", rendered)).split())
+
+
+def test_user_text_in_runbooks_and_dashboard_panels_is_literal_markdown(tmp_path, slo):
+    write_spec(tmp_path / "slos", "shop.yaml", MARKDOWN_SPEC)
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
+    md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+    shown = " ".join(NASTY.split())
+    runbook = md.render((out / "runbooks" / "shop" / "shop-availability-budget-burn-page.md").read_text())
+    panel = next(p["options"]["content"] for p in json.loads((out / "grafana" / "dashboards" / "shop.json").read_text())["panels"]
+                 if p.get("type") == "text")
+    for rendered in (runbook, md.render(panel)):
+        assert not re.search(r"<(b|em|del)>|href=\"https://x", rendered), rendered
+        assert _text(rendered).count(shown) >= 2  # the description and the owner, each whole
+    # The alert labels stay in their table cell: every row of the first table keeps two cells.
+    table = runbook.split("<table>")[1].split("</table>")[0]
+    assert all(row.count("<td>") == 2 for row in table.split("<tr>")[2:])
+    assert "<code>team=a`b|c</code>" in table
