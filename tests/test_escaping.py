@@ -69,16 +69,16 @@ def test_the_leak_scanner_finds_each_form_in_texts_and_files(tmp_path):
     assert leaks(["other-secret"], {"stderr": f"token={secret}"}, [tmp_path]) == []
 
 
-def test_secrets_in_the_environment_reach_no_output_and_no_message(tmp_path, slo, monkeypatch, promtool):
+def test_secrets_in_the_environment_reach_no_output_and_no_message(tmp_path, slo, monkeypatch):
     secrets = {"SLO_PROMETHEUS_TOKEN": "prom-token-7f3a9", "GRAFANA_TOKEN": "glsa_grafana-token-1b2c",
                "RULER_PASSWORD": "ruler-pass-5d6e"}
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "output"
     args = ("--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
-    results = [slo("compile", *args, "--out", out), slo("lint", *args), slo("check", *args, "--out", out),
+    results = [slo("compile", *args, "--out", out), slo("lint", *args),
                slo("explain", "payments/api-availability", *args)]
-    assert [r.code for r in results] == [0, 0, 0, 0]
+    assert [r.code for r in results] == [0, 0, 0]
     printed = {f"{i}.{stream}": getattr(r, stream) for i, r in enumerate(results) for stream in ("out", "err")}
     assert_no_leaks(secrets.values(), printed, [out])
 
