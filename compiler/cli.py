@@ -10,8 +10,8 @@ from pathlib import Path
 
 from . import __version__, changes, durations, gitref, lint, load, measure, pipeline, plan, promtool, review, write
 from .load import SETTINGS_FILE
-from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .problems import InputError
+from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .spec import Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2

@@ -18,8 +18,8 @@ import promql_parser
 
 from . import durations, plan, promql
 from .plan import SLOPlan, number
-from .spec import Service, Settings
 from .problems import Problem
+from .spec import Service, Settings
 from .targets import prometheus
 from .yamlpos import Document
 
