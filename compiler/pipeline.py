@@ -4,9 +4,9 @@ from pathlib import Path
 
 from . import load, plan
 from .problems import InputError
-from .targets import kubernetes, prometheus, promtool_tests
+from .targets import alert_timing_tests, kubernetes, prometheus, promtool_tests
 
-TARGETS = (prometheus, promtool_tests, kubernetes)
+TARGETS = (prometheus, promtool_tests, alert_timing_tests, kubernetes)
 
 
 def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:

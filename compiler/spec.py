@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
                       WithJsonSchema, model_validator)
 
 from . import durations, names, promql
@@ -216,6 +216,8 @@ class Alerting(Model):
         {}, description="Extra annotations; values are Prometheus templates, as in any alert rule.")
     page: TierSwitch = Tier()
     ticket: TierSwitch = Tier()
+    missing_data: StrictBool = Field(True, description="Ticket when the SLI's total series are absent for "
+                                                       "`missing_data_for` (settings).")
 
 
 class SLO(Model):
@@ -268,5 +270,7 @@ class Settings(Model):
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
     runbook_base_url: StrictStr = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
     grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
+    missing_data_for: Duration = Field(durations.parse("15m"), description="Ticket when an SLI's total "
+                                       "series are absent this long (per SLO: alerting.missing_data).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
