@@ -176,13 +176,6 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def detection_time(pair: Pair, error_ratio: Decimal) -> int | None:
-    """The SRE Workbook's detection time: long window x threshold / error ratio, or None."""
-    if error_ratio <= pair.error_ratio:
-        return None
-    return int(pair.long * pair.error_ratio / error_ratio)
-
-
 def _ratios(slo: "SLOPlan", window: int, interval: int, scrape: int, evaluations: int,
             error_at) -> list[Decimal]:
     """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
