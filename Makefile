@@ -20,14 +20,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and prometheus come from the Debian package; installed here when running as root.
+# promtool, prometheus and alertmanager come from Debian packages; installed here when running as root.
 promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	  && command -v prometheus-alertmanager >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the prometheus package (promtool, prometheus)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	    echo "installing the prometheus and prometheus-alertmanager packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus \
+	      prometheus-alertmanager >/dev/null; \
 	  else \
-	    echo "promtool and prometheus are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus)" >&2; \
+	    echo "promtool, prometheus and alertmanager are needed: install them (Debian/Ubuntu: sudo apt-get" \
+	      "install prometheus prometheus-alertmanager)" >&2; \
 	    exit 1; \
 	  fi; }
 

@@ -204,6 +204,13 @@ def _running_sums(values) -> list[Decimal]:
     return sums
 
 
+def model_interval(interval: int, scrape: int) -> int:
+    """The evaluation interval the timing model follows: rules evaluated more often than series are
+    scraped see each scrape several times, so they are modelled once per scrape (their figures are
+    then right within one scrape interval), and other intervals in whole scrapes."""
+    return max(interval, scrape) // scrape * scrape
+
+
 def _first(slo: "SLOPlan", pair: Pair, interval: int, scrape: int, error_at, done) -> int:
     """The first evaluation at which `done(long ratio, short ratio)` holds."""
     # By then both windows read only the new traffic.
@@ -223,6 +230,7 @@ def time_to_fire(slo: "SLOPlan", pair: Pair, error_ratio: Decimal, interval: int
     """
     if error_ratio <= pair.error_ratio:
         return None
+    interval = model_interval(interval, scrape)
     pending = _first(slo, pair, interval, scrape, lambda j: error_ratio if j > 0 else Decimal(0),
                      lambda long, short: long > pair.error_ratio and short > pair.error_ratio)
     return (pending + -(-pair.for_ // interval)) * interval
@@ -233,6 +241,7 @@ def reset_time(slo: "SLOPlan", pair: Pair, error_ratio: Decimal, interval: int, 
     stops firing, or None when it never fired. The short window forgets the errors first."""
     if error_ratio <= pair.error_ratio:
         return None
+    interval = model_interval(interval, scrape)
     return interval * _first(slo, pair, interval, scrape, lambda j: error_ratio if j <= 0 else Decimal(0),
                              lambda long, short: long <= pair.error_ratio or short <= pair.error_ratio)
 

@@ -11,17 +11,16 @@ Per SLO, on synthetic traffic built from the SLI's own selectors:
   nothing pages;
 - no NaN or Inf in any `slo:*` series once traffic stops, and a ticket when the SLI's series vanish.
 
-Scenarios that last days go to one file per SLO evaluated at a coarser interval (the shortest window
-derived from recorded series, so every range still holds two evaluations): promtool evaluates every
-rule group at every step, and days at one minute would take minutes to run. The plan's model
-follows any interval exactly, so the checks stay exact to the evaluation.
+Scenarios that last days go to one file per SLO evaluated at a coarser interval (1h for three days
+of history): promtool evaluates every rule group at every step, and days at one minute would take
+minutes to run. The plan's model follows any interval, so the checks stay exact to the evaluation.
 """
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from .. import durations, names, serialize
-from ..plan import Pair, Plan, ServicePlan, SLOPlan, number, reset_time, time_to_fire
+from ..plan import Pair, Plan, ServicePlan, SLOPlan, model_interval, number, reset_time, time_to_fire
 from . import prometheus, promtool_tests
 from .promtool_tests import GONE, QUIET, Unsupported, phased
 
@@ -30,6 +29,7 @@ TICKET_BURN = Decimal(2)
 PRECISION_HISTORY = durations.parse("3d")
 # Tiers with a long window this long or longer are checked at the coarser interval of the days files.
 DETAILED_WINDOW = durations.parse("6h")
+DAYS_STEPS = 72  # evaluations per 3 days (or longest alert window) in the days files
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def outage(slo: SLOPlan, clock: Clock) -> dict | None:
 
 def traffic_stops(slo: SLOPlan, clock: Clock) -> dict:
     """With no traffic, windows without events have no ratio: never NaN or Inf in any slo:* series."""
-    busy, quiet = clock.aligned(durations.parse("30m")), clock.aligned(durations.parse("2h"))
+    busy, quiet = clock.aligned(durations.parse("10m")), clock.aligned(durations.parse("1h") + 2 * clock.interval)
     series, _ = phased(slo, [(slo.budget, clock.scrapes(busy)), (QUIET, clock.scrapes(quiet))])
     ours = f'{{__name__=~"slo:.+", {names.SERVICE}="{slo.service}", {names.SLO}="{slo.name}"}}'
     # NaN and Inf fail both comparisons, so they would make the second count smaller.
@@ -188,10 +188,10 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> dict | None:
 
 
 def days_interval(slo: SLOPlan, plan: Plan) -> int:
-    """The shortest window derived from recorded series, in whole scrapes: each range still holds two
-    evaluations, and the plan's model follows it exactly."""
-    scrape = plan.settings.scrape_interval
-    return max(plan.settings.rule_interval, min(w for w in slo.windows if w != slo.base) // scrape * scrape)
+    """A 72nd of the days the scenarios span (1h for 3 days), in whole scrapes. A window shorter than
+    that reads the latest recorded base rate alone, as PromQL does and the plan's model follows."""
+    longest = max(PRECISION_HISTORY, *(p.long for p in slo.pairs))
+    return model_interval(max(plan.settings.rule_interval, longest // DAYS_STEPS), plan.settings.scrape_interval)
 
 
 def _file(service: ServicePlan, slos: tuple[SLOPlan, ...], clock: Clock, builders) -> bytes:
@@ -221,7 +221,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
     scrape = plan.settings.scrape_interval
     for service in plan.services:
         out[names.scenario_tests_path(service.name, "timing")] = (
-            _file(service, service.slos, Clock(plan.settings.rule_interval, scrape),
+            _file(service, service.slos, Clock(model_interval(plan.settings.rule_interval, scrape), scrape),
                   [_short_detections, outage, traffic_stops, missing]), service.source)
         for slo in service.slos:
             out[names.scenario_tests_path(service.name, f"{slo.name}.days")] = (
