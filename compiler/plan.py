@@ -97,7 +97,7 @@ class SLOPlan:
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
     dashboard_url: str
-    missing_data: "MissingData | None"
+    missing_data: MissingData | None
 
     @property
     def period_text(self) -> str:
@@ -176,7 +176,7 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def _ratios(slo: "SLOPlan", window: int, interval: int, scrape: int, evaluations: int,
+def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: int,
             error_at) -> list[Decimal]:
     """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
@@ -211,7 +211,7 @@ def model_interval(interval: int, scrape: int) -> int:
     return max(interval, scrape) // scrape * scrape
 
 
-def _first(slo: "SLOPlan", pair: Pair, interval: int, scrape: int, error_at, done) -> int:
+def _first(slo: SLOPlan, pair: Pair, interval: int, scrape: int, error_at, done) -> int:
     """The first evaluation at which `done(long ratio, short ratio)` holds."""
     # By then both windows read only the new traffic.
     evaluations = (pair.long + slo.base) // interval + slo.ramp(scrape) + 2
@@ -219,7 +219,7 @@ def _first(slo: "SLOPlan", pair: Pair, interval: int, scrape: int, error_at, don
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 
 
-def time_to_fire(slo: "SLOPlan", pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
     """Milliseconds from the start of a constant error ratio, after clean traffic, until the pair's
     alert fires, with rules evaluated every `interval` over series scraped every `scrape`; None
     when it never fires.
@@ -236,7 +236,7 @@ def time_to_fire(slo: "SLOPlan", pair: Pair, error_ratio: Decimal, interval: int
     return (pending + -(-pair.for_ // interval)) * interval
 
 
-def reset_time(slo: "SLOPlan", pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
     """Milliseconds from the end of a constant error ratio that filled both windows until the pair
     stops firing, or None when it never fired. The short window forgets the errors first."""
     if error_ratio <= pair.error_ratio:

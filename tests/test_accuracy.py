@@ -27,25 +27,17 @@ from compiler import durations, names
 from conftest import write_spec
 
 DAYS = 4
-SPEC = """\
-service: shop
-slos:
-  - name: steady
-    objective: 99.9
-    sli:
-      ratio:
-        errors: http_requests_total{job="steady", code="500"}
-        total: http_requests_total{job="steady"}
-  - name: uneven
-    objective: 99.9
-    sli:
-      ratio:
-        errors: http_requests_total{job="uneven", code="500"}
-        total: http_requests_total{job="uneven"}
-"""
 # Requests and errors per minute, by the hour of day: steady traffic, and busy hours at 0.1% errors
 # alternating with quiet hours at 5%.
 TRAFFIC = {"steady": lambda hour: (1000, 2), "uneven": lambda hour: (6000, 6) if hour % 2 else (60, 3)}
+SPEC = "service: shop\nslos:\n" + "".join(f"""\
+  - name: {job}
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{{job="{job}", code="500"}}
+        total: http_requests_total{{job="{job}"}}
+""" for job in TRAFFIC)
 
 
 def tolerance(window: int) -> float:
