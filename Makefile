@@ -1,9 +1,9 @@
-# The two commands: `make compile` (slos/ -> output/) and `make test`.
+# The two commands: `make compile` (slos/ -> output/) and `make test`; `make diff BASE=ref` for review.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test promtool clean
+.PHONY: compile check test diff promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
@@ -14,23 +14,29 @@ check: compile promtool
 test: $(VENV)/.installed promtool
 	$(BIN)/python -m pytest -q
 
+# What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
+BASE ?= main
+diff: $(VENV)/.installed
+	@$(BIN)/slo diff $(BASE)
+
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool, prometheus and alertmanager come from Debian packages; installed here when running as root.
+# promtool, prometheus and alertmanager come from Debian packages (git for the tests of slo diff);
+# installed here when running as root.
 promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v git >/dev/null \
 	  && command -v prometheus-alertmanager >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the prometheus and prometheus-alertmanager packages"; \
+	    echo "installing the prometheus, prometheus-alertmanager and git packages"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus \
-	      prometheus-alertmanager >/dev/null; \
+	      prometheus-alertmanager git >/dev/null; \
 	  else \
-	    echo "promtool, prometheus and alertmanager are needed: install them (Debian/Ubuntu: sudo apt-get" \
-	      "install prometheus prometheus-alertmanager)" >&2; \
+	    echo "promtool, prometheus, alertmanager and git are needed: install them (Debian/Ubuntu: sudo" \
+	      "apt-get install prometheus prometheus-alertmanager git)" >&2; \
 	    exit 1; \
 	  fi; }
 

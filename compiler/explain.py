@@ -22,7 +22,7 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     `interval` over series scraped every `scrape`."""
     ratio = error_percent / 100
     tenfold = min(10 * slo.budget, Decimal(1))
-    budget_time = int(slo.budget * slo.period)
+    budget_time = slo.budget_time
     lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
              f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
              f"SLI: {slo.sli.kind}; measured over {slo.base_text} from raw series, longer windows derived",
