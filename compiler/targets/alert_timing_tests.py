@@ -103,12 +103,12 @@ def detection(slo: SLOPlan, pair: Pair, clock: Clock) -> dict | None:
                  _timely(slo, pair, groups, onset + fire, clock.interval, firing=True))
 
 
-def outage(slo: SLOPlan, clock: Clock) -> dict | None:
+def outage(slo: SLOPlan, clock: Clock) -> list[dict]:
     """A full outage after a clean hour pages when the plan says; once it ends, each page tier stops
     when the plan says."""
     pages = [p for p in slo.pairs if p.tier == "page" and p.error_ratio < 1]
     if not pages:
-        return None
+        return []
     first = pages[0]  # the shortest windows; a longer tier's detection is checked by `detection`
     onset = clock.aligned(first.long)
     fire = clock.fire(slo, first, Decimal(1))
@@ -120,11 +120,11 @@ def outage(slo: SLOPlan, clock: Clock) -> dict | None:
     checks = _timely(slo, first, groups, onset + fire, clock.interval, firing=True)
     for pair in pages:
         checks += _timely(slo, pair, groups, end + resets[pair], clock.interval, firing=False)
-    return _test(slo, f"a full outage pages after {durations.human(fire)}; once it ends each page tier stops "
-                      f"when the plan says", clock, series, checks)
+    return [_test(slo, f"a full outage pages after {durations.human(fire)}; once it ends each page tier stops "
+                       f"when the plan says", clock, series, checks)]
 
 
-def traffic_stops(slo: SLOPlan, clock: Clock) -> dict:
+def traffic_stops(slo: SLOPlan, clock: Clock) -> list[dict]:
     """With no traffic, windows without events have no ratio: never NaN or Inf in any slo:* series."""
     busy, quiet = clock.aligned(durations.parse("10m")), clock.aligned(durations.parse("1h") + 2 * clock.interval)
     series, _ = phased(slo, [(slo.budget, clock.scrapes(busy)), (QUIET, clock.scrapes(quiet))])
@@ -132,13 +132,13 @@ def traffic_stops(slo: SLOPlan, clock: Clock) -> dict:
     # NaN and Inf fail both comparisons, so they would make the second count smaller.
     checks = [_expect(f"count({ours}) - count({ours} > -Inf < +Inf)", busy + quiet,
                       [{"labels": "{}", "value": 0}])]
-    return _test(slo, "once traffic stops, no slo:* series is NaN or Inf", clock, series, checks)
+    return [_test(slo, "once traffic stops, no slo:* series is NaN or Inf", clock, series, checks)]
 
 
-def missing(slo: SLOPlan, clock: Clock) -> dict | None:
+def missing(slo: SLOPlan, clock: Clock) -> list[dict]:
     """Once the SLI's series vanish, a ticket fires after `missing_data_for`, not before."""
     if slo.missing_data is None:
-        return None
+        return []
     vanish, wait = clock.aligned(slo.base + 2 * clock.interval), slo.missing_data.for_
     # The base window still holds samples for up to one window after the last one.
     fires = vanish + clock.aligned(slo.base + wait) + 2 * clock.interval
@@ -147,30 +147,30 @@ def missing(slo: SLOPlan, clock: Clock) -> dict | None:
     labels = dict(sorted({**dict(slo.identity), **rule["labels"]}.items()))
     expected = {"exp_labels": labels,
                 "exp_annotations": {k: promtool_tests._expand(v, 1.0, labels) for k, v in rule["annotations"].items()}}
-    return _test(slo, f"when its series vanish, {rule['alert']} fires after {slo.missing_data.for_text}", clock,
-                 series, [], [{"eval_time": durations.to_text(vanish + wait), "alertname": rule["alert"],
-                               "exp_alerts": []},
-                              {"eval_time": durations.to_text(fires), "alertname": rule["alert"],
-                               "exp_alerts": [expected]}])
+    return [_test(slo, f"when its series vanish, {rule['alert']} fires after {slo.missing_data.for_text}", clock,
+                  series, [], [{"eval_time": durations.to_text(vanish + wait), "alertname": rule["alert"],
+                                "exp_alerts": []},
+                               {"eval_time": durations.to_text(fires), "alertname": rule["alert"],
+                                "exp_alerts": [expected]}])]
 
 
-def quiet(slo: SLOPlan, clock: Clock) -> dict | None:
+def quiet(slo: SLOPlan, clock: Clock) -> list[dict]:
     """Below every tier (a burn rate of 0.5 for the default tiers) nothing is pending for 3+ days."""
     if not slo.pairs:
-        return None
+        return []
     burn = min(QUIET_BURN, min(p.burn_rate for p in slo.pairs) / 2)
     span = clock.aligned(max(PRECISION_HISTORY, *(p.long for p in slo.pairs)) + max(p.for_ for p in slo.pairs))
     series, _ = phased(slo, [(burn * slo.budget, clock.scrapes(span))])
-    return _test(slo, f"at {number(burn)}x the budget for {durations.human(span)} nothing fires", clock, series,
-                 [_expect(f"count_over_time({_alerts(slo)}[{durations.to_text(span)}])", span, [])])
+    return [_test(slo, f"at {number(burn)}x the budget for {durations.human(span)} nothing fires", clock, series,
+                  [_expect(f"count_over_time({_alerts(slo)}[{durations.to_text(span)}])", span, [])])]
 
 
-def slow_burn(slo: SLOPlan, clock: Clock) -> dict | None:
+def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
     """At a burn rate of 2 after 3 clean days, a ticket opens between the ticket tiers' detection
     times, and no page fires."""
     tickets = [p for p in slo.pairs if p.tier == "ticket" and p.burn_rate < TICKET_BURN]
     if not tickets or TICKET_BURN * slo.budget >= 1:
-        return None
+        return []
     ratio = TICKET_BURN * slo.budget
     onset = clock.aligned(max(PRECISION_HISTORY, *(p.long for p in slo.pairs)))
     fires = [clock.fire(slo, p, ratio) for p in tickets]
@@ -182,9 +182,9 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> dict | None:
     if all(p.burn_rate > TICKET_BURN for p in slo.pairs if p.tier == "page"):
         checks.append(_expect(f"count_over_time({_alerts(slo, slo_severity='page')}[{durations.to_text(end)}])",
                               end, []))
-    return _test(slo, f"at {number(TICKET_BURN)}x the budget after {durations.human(onset)} clean, a ticket opens "
-                      f"after {durations.human(min(fires))} to {durations.human(max(fires))} and nothing pages",
-                 clock, series, checks)
+    return [_test(slo, f"at {number(TICKET_BURN)}x the budget after {durations.human(onset)} clean, a ticket "
+                       f"opens after {durations.human(min(fires))} to {durations.human(max(fires))} and nothing pages",
+                  clock, series, checks)]
 
 
 def days_interval(slo: SLOPlan, plan: Plan) -> int:
@@ -198,9 +198,7 @@ def _file(service: ServicePlan, slos: tuple[SLOPlan, ...], clock: Clock, builder
     tests, skipped = [], []
     for slo in slos:
         try:
-            for build in builders:
-                made = build(slo, clock)
-                tests += [t for t in (made if isinstance(made, list) else [made]) if t is not None]
+            tests += [test for build in builders for test in build(slo, clock) if test is not None]
         except Unsupported as exc:
             skipped.append(f"# {slo.name}: no synthetic test ({exc}); cover it with your own test file.\n")
     doc = {"rule_files": [f"../{service.name}.rules.yml"], "evaluation_interval": durations.to_text(clock.interval),
