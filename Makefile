@@ -25,15 +25,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and prometheus come from the Debian package (git for the tests of slo diff); installed
-# here when running as root.
+# promtool, prometheus and alertmanager come from Debian packages (git for the tests of slo diff);
+# installed here when running as root.
 promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v git >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v git >/dev/null \
+	  && command -v prometheus-alertmanager >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the prometheus and git packages (promtool, prometheus, git)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus git >/dev/null; \
+	    echo "installing the prometheus, prometheus-alertmanager and git packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus \
+	      prometheus-alertmanager git >/dev/null; \
 	  else \
-	    echo "promtool, prometheus and git are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus git)" >&2; \
+	    echo "promtool, prometheus, alertmanager and git are needed: install them (Debian/Ubuntu: sudo" \
+	      "apt-get install prometheus prometheus-alertmanager git)" >&2; \
 	    exit 1; \
 	  fi; }
 

@@ -274,8 +274,10 @@ def _rules(p: plan.Plan) -> tuple[int, dict[str, str], set[str]]:
                     records += 1
                 else:
                     labels = rule["labels"]
-                    alerts[f"{rule['alert']} ({labels[names.TIER]} {labels[names.LONG_WINDOW]}/"
-                           f"{labels[names.SHORT_WINDOW]})"] = group["name"]
+                    # The missing-data ticket has no windows.
+                    windows = f" {labels[names.LONG_WINDOW]}/{labels[names.SHORT_WINDOW]}" \
+                        if names.LONG_WINDOW in labels else ""
+                    alerts[f"{rule['alert']} ({labels[names.TIER]}{windows})"] = group["name"]
     return records, alerts, groups
 
 

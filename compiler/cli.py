@@ -8,7 +8,7 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, durations, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
 from .load import SETTINGS_FILE
 from .problems import InputError
 from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
@@ -70,37 +70,15 @@ def _percent(text: str) -> Decimal:
     return value
 
 
-def explain(slo: plan.SLOPlan, error_percent: Decimal) -> str:
-    """Per tier: windows, burn rate, and what happens at a constant error ratio."""
-    ratio = error_percent / 100
-    budget_time = slo.budget_time
-    lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
-             f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
-             f"SLI: {slo.sli.kind}; measured over {slo.base_text} from raw series, longer windows derived",
-             f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
-             f"is gone in {durations.human(int(budget_time / ratio))}", ""]
-    header = ("tier", "long", "short", "burn rate", "for", "budget spent", "fires after", "budget spent by then")
-    rows = [header]
-    for pair in slo.pairs:
-        fire = plan.time_to_fire(pair, slo.budget, ratio)
-        spent = "" if fire is None else f"{plan.budget_spent(fire, ratio, slo.budget, slo.period) * 100:.2f}%"
-        rows.append((pair.tier, pair.long_text, pair.short_text, plan.number(pair.burn_rate),
-                     durations.to_text(pair.for_) if pair.for_ else "-", f"{plan.number(pair.budget_spent)}%",
-                     "never" if fire is None else durations.human(fire), spent or "-"))
-    if not slo.pairs:
-        return "\n".join(lines + ["no alert tiers are enabled"]) + "\n"
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _explain(args: argparse.Namespace) -> int:
     service, _, name = args.slo.partition("/")
-    found = pipeline.build_plan(args.slos, args.settings).slo(service, name)
+    the_plan = pipeline.build_plan(args.slos, args.settings)
+    found = the_plan.slo(service, name)
     if found is None:
         print(f"slo: no SLO {args.slo!r} under {args.slos} (write SERVICE/SLO)", file=sys.stderr)
         return REFUSED
-    sys.stdout.write(explain(found, args.error_rate))
+    sys.stdout.write(explain.explain(found, args.error_rate, the_plan.settings.rule_interval,
+                                     the_plan.settings.scrape_interval))
     return OK
 
 

@@ -44,6 +44,10 @@ def total_rate(window: str) -> str:
     return f"slo:sli_total:rate{window}"
 
 
+def missing_data_alert(alert: str) -> str:
+    return alert.removesuffix("BudgetBurn") + "DataMissing"
+
+
 def group(service: str, slo: str) -> str:
     # Underscores cannot occur in service or SLO names, so the name is unambiguous, and it is
     # safe in a ruler API path.
@@ -73,6 +77,10 @@ def rules_path(service: str) -> str:
 
 def tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
+
+
+def scenario_tests_path(service: str, suite: str) -> str:
+    return f"prometheus/tests/{service}.{suite}.test.yml"
 
 
 def kubernetes_path(service: str) -> str:

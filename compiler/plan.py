@@ -66,6 +66,19 @@ class TierRoute:
 
 
 @dataclass(frozen=True)
+class MissingData:
+    """The ticket for an SLI whose total series are absent: a broken exporter must not hide an outage."""
+
+    alert: str
+    for_: int
+    runbook_url: str
+
+    @property
+    def for_text(self) -> str:
+        return durations.to_text(self.for_)
+
+
+@dataclass(frozen=True)
 class SLOPlan:
     service: str
     name: str
@@ -88,6 +101,7 @@ class SLOPlan:
     routes: tuple[TierRoute, ...]
     position: int  # index among the service's SLOs by name: places its panels in the dashboard
     dashboard_url: str
+    missing_data: MissingData | None
 
     @property
     def period_text(self) -> str:
@@ -110,6 +124,11 @@ class SLOPlan:
     def tiers(self) -> tuple[str, ...]:
         """The tiers that have alert pairs, in the order of their first pair."""
         return tuple(dict.fromkeys(p.tier for p in self.pairs))
+
+    def ramp(self, scrape: int) -> int:
+        """Scrapes over which the base window's ratio follows a change of traffic: the steps of a
+        counter's rate, or the samples of a 0/1 gauge in the window, one more."""
+        return self.base // scrape + (1 if self.sli.kind == "bool" else 0)
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -173,15 +192,74 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def time_to_fire(pair: Pair, budget: Decimal, error_ratio: Decimal) -> int | None:
-    """Milliseconds from the start of a constant error ratio until the pair's alert fires, or None.
+def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: int,
+            error_at) -> list[Decimal]:
+    """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
-    The long window's ratio reaches the threshold after threshold / error_ratio of the window
-    (the window was clean before); the short window is then already above it.
+    `error_at(j)` is the error ratio of the traffic scraped at step j (`scrape` apart; evaluation 0
+    is scrape step 0; steps before it count too). The base window's ratio is the mean over the
+    scrapes it spans; a longer window is the mean of the base ratios recorded at its evaluations,
+    both ends of the range included, as PromQL reads a range.
+    """
+    ramp, every = slo.ramp(scrape), interval // scrape
+    samples = 1 if window == slo.base else window // interval + 1
+    first = -(samples - 1) * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
+    traffic = _running_sums(error_at(j) for j in range(first, evaluations * every + 1))
+
+    def base_ratio(step: int) -> Decimal:
+        i = step - first + 1
+        return (traffic[i] - traffic[i - ramp]) / ramp
+    recorded = _running_sums(base_ratio(e * every) for e in range(1 - samples, evaluations + 1))
+    return [(recorded[e + samples] - recorded[e]) / samples for e in range(evaluations + 1)]
+
+
+def _running_sums(values) -> list[Decimal]:
+    sums = [Decimal(0)]
+    for value in values:
+        sums.append(sums[-1] + value)
+    return sums
+
+
+def model_interval(interval: int, scrape: int) -> int:
+    """The evaluation interval the timing model follows: rules evaluated more often than series are
+    scraped see each scrape several times, so they are modelled once per scrape (their figures are
+    then right within one scrape interval), and other intervals in whole scrapes."""
+    return max(interval, scrape) // scrape * scrape
+
+
+def _first(slo: SLOPlan, pair: Pair, interval: int, scrape: int, error_at, done) -> int:
+    """The first evaluation at which `done(long ratio, short ratio)` holds."""
+    # By then both windows read only the new traffic.
+    evaluations = (pair.long + slo.base) // interval + slo.ramp(scrape) + 2
+    long, short = (_ratios(slo, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
+    return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
+
+
+def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+    """Milliseconds from the start of a constant error ratio, after clean traffic, until the pair's
+    alert fires, with rules evaluated every `interval` over series scraped every `scrape`; None
+    when it never fires.
+
+    This is the Workbook's detection time plus what measuring adds: the base rate trails the traffic
+    by about half the base window, a range holds one sample more than its window, the evaluation
+    that sees it, and `for` rounded up to whole evaluations.
     """
     if error_ratio <= pair.error_ratio:
         return None
-    return int(pair.long * pair.error_ratio / error_ratio) + pair.for_
+    interval = model_interval(interval, scrape)
+    pending = _first(slo, pair, interval, scrape, lambda j: error_ratio if j > 0 else Decimal(0),
+                     lambda long, short: long > pair.error_ratio and short > pair.error_ratio)
+    return (pending + -(-pair.for_ // interval)) * interval
+
+
+def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+    """Milliseconds from the end of a constant error ratio that filled both windows until the pair
+    stops firing, or None when it never fired. The short window forgets the errors first."""
+    if error_ratio <= pair.error_ratio:
+        return None
+    interval = model_interval(interval, scrape)
+    return interval * _first(slo, pair, interval, scrape, lambda j: error_ratio if j <= 0 else Decimal(0),
+                             lambda long, short: long <= pair.error_ratio or short <= pair.error_ratio)
 
 
 def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: int) -> Decimal:
@@ -227,7 +305,18 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         alert_labels=tuple(sorted(slo.alerting.labels.items())),
         annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
-                                          names.panel_id(position, names.BURN_RATE_PANEL)))
+                                          names.panel_id(position, names.BURN_RATE_PANEL)),
+        missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings))
+
+
+def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],
+                  settings: Settings) -> MissingData | None:
+    if not enabled:
+        return None
+    # The SLO's own runbook, the ticket's where it has one: runbooks exist for tiers with alert pairs.
+    tiers = {p.tier for p in pairs}
+    route = next((r for r in sorted(routes, key=lambda r: r.tier != "ticket") if r.tier in tiers), routes[-1])
+    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.runbook_url)
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:

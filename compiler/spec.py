@@ -9,7 +9,7 @@ import urllib.parse
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
                       WithJsonSchema, model_validator)
 
 from . import durations, names, promql
@@ -238,6 +238,8 @@ class Alerting(Model):
         {}, description="Extra annotations; values are Prometheus templates, as in any alert rule.")
     page: TierSwitch = Tier()
     ticket: TierSwitch = Tier()
+    missing_data: StrictBool = Field(True, description="Ticket when the SLI's total series are absent for "
+                                                       "`missing_data_for` (settings).")
 
 
 class SLO(Model):
@@ -298,6 +300,8 @@ class Settings(Model):
     runbook_templates: StrictStr = Field(
         "", description="Folder of Jinja templates that replace the shipped runbook templates, relative to "
                         "the settings file; empty: the shipped ones.")
+    missing_data_for: Duration = Field(durations.parse("15m"), description="Ticket when an SLI's total "
+                                       "series are absent this long (per SLO: alerting.missing_data).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "

@@ -115,6 +115,8 @@ def test_every_series_and_alert_carries_the_slo_identity_and_service_labels(comp
         labels = rule["labels"]
         if "record" in rule:
             assert {"slo_service", "slo_name", "tier"} <= set(labels), rule
+        elif rule["alert"].endswith("DataMissing"):
+            assert {"slo_severity", "severity", "tier"} <= set(labels) and rule["expr"].startswith("absent("), rule
         else:
             assert {"slo_severity", "severity", "long_window", "short_window", "burn_rate"} <= set(labels), rule
             assert "{slo_service=" in rule["expr"]  # identity comes from the recorded series

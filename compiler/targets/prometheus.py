@@ -88,12 +88,31 @@ def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:
         f"as the {number(slo.objective_percent)}% objective over {slo.period_text} allows, over the last "
         f"{pair.long_text} and {pair.short_text}. This alert fires above {number(pair.burn_rate)}x, which spends "
         f"{number(pair.budget_spent)}% of the budget in {pair.long_text}.")
+    return _annotations(slo, f"{slo.service}/{slo.name} is burning its error budget too fast", description,
+                        slo.route(pair.tier).runbook_url)
+
+
+def _annotations(slo: SLOPlan, summary: str, description: str, runbook_url: str) -> dict[str, str]:
     if slo.description:
         description += f" SLO: {go_literal(slo.description)}"
-    ours = {"summary": f"{slo.service}/{slo.name} is burning its error budget too fast",
-            "description": description, "runbook_url": slo.route(pair.tier).runbook_url,
+    ours = {"summary": summary, "description": description, "runbook_url": runbook_url,
             "dashboard_url": slo.dashboard_url}
     return dict(sorted({**ours, **dict(slo.annotations)}.items()))
+
+
+def missing_data(slo: SLOPlan) -> dict:
+    """A ticket when the SLI's total series are gone: no data would otherwise look like no errors."""
+    missing = slo.missing_data
+    # absent() keeps only the SLO's identity, so the service labels are set here.
+    labels = {**dict(slo.labels), **dict(slo.alert_labels), **dict(slo.route("ticket").labels),
+              names.TIER: "ticket"}
+    description = (f"{slo.service}/{slo.name} has had no total events series for {missing.for_text}: the SLO is not "
+                   f"measured, and a broken exporter or a renamed metric could hide an outage.")
+    return {"alert": missing.alert,
+            "expr": _checked(f"absent({names.total_rate(slo.base_text)}{selector(slo)})"),
+            "for": missing.for_text, "labels": dict(sorted(labels.items())),
+            "annotations": _annotations(slo, f"{slo.service}/{slo.name} has no SLI data", description,
+                                        missing.runbook_url)}
 
 
 def group(slo: SLOPlan, interval: str) -> dict:
@@ -123,6 +142,8 @@ def group(slo: SLOPlan, interval: str) -> dict:
         _record(names.INFO, "vector(1)", dict(sorted(info.items()))),
     ]
     rules += [alert(slo, pair) for pair in slo.pairs]
+    if slo.missing_data:
+        rules.append(missing_data(slo))
     return {"name": names.group(slo.service, slo.name), "interval": interval, "rules": rules}
 
 
