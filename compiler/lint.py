@@ -169,7 +169,7 @@ def threshold(subject: Subject) -> Iterator[Finding]:
             "use a bucket boundary of the histogram; `slo lint --prometheus URL` reads them")
 
 
-def budget(subject: Subject) -> Iterator[Finding]:
+def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
     slo = subject.slo
     budget_ms = slo.budget_time
     at = ("objective",)
@@ -181,7 +181,7 @@ def budget(subject: Subject) -> Iterator[Finding]:
             "lower the objective, or lengthen the window")
     fires = []
     for pair in slo.pairs:
-        fire = plan.time_to_fire(pair, slo.budget, FULL_OUTAGE)
+        fire = plan.time_to_fire(slo, pair, FULL_OUTAGE, settings.rule_interval, settings.scrape_interval)
         if fire is None:
             spent = plan.budget_spent(pair.long, FULL_OUTAGE, slo.budget, slo.period) * 100
             yield subject.finding(
@@ -293,7 +293,7 @@ def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Liv
     findings: set[Finding] = set()
     for subject in subjects(specs, the_plan):
         for check in (ranges(subject, settings), counters(subject), selectors(subject), group_split(subject),
-                      threshold(subject), budget(subject), external_labels(subject, external)):
+                      threshold(subject), budget(subject, settings), external_labels(subject, external)):
             findings.update(check)
         if server is not None:
             findings.update(live_series(subject, server))
