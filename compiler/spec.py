@@ -176,6 +176,16 @@ class EventsSLI(Model):
         return self
 
 
+class RawSLI(Model):
+    """A query that returns the error ratio itself over $window (Sloth's `raw` SLI).
+
+    Only the base window runs it; longer windows average its recorded values, so every
+    base window counts alike whatever its traffic (see the README).
+    """
+
+    error_ratio: WindowExpr
+
+
 class SLI(Model):
     """Exactly one of the kinds."""
 
@@ -183,6 +193,7 @@ class SLI(Model):
     latency: LatencySLI | None = None
     bool: BoolSLI | None = None
     events: EventsSLI | None = None
+    raw: RawSLI | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "SLI":
@@ -223,6 +234,7 @@ class SLO(Model):
     description: StrictStr = ""
     objective: Objective = Field(description="Percent of good events, strictly between 0 and 100.")
     window: Duration | None = Field(None, description="Rolling SLO period; default from settings (30d).")
+    labels: Labels = Field({}, description="Added to every rule and alert of this SLO, after the service's.")
     sli: SLI
     alerting: Alerting = Alerting()
 
@@ -270,3 +282,6 @@ class Settings(Model):
     grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
+    sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
+                                                  "(sloth_id, sloth_service, sloth_slo, sloth_window, "
+                                                  "sloth_severity), for dashboards built for Sloth's rules.")

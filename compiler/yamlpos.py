@@ -119,13 +119,22 @@ class _TooLarge(Exception):
 
 def load(file: str, text: str) -> Document:
     """Parse one YAML document with positions; raises InputError with every problem found."""
+    docs = load_all(file, text)
+    if len(docs) != 1:
+        raise InputError([Problem(file, 1, 1, "", "holds several YAML documents; write one per file")])
+    return docs[0]
+
+
+def load_all(file: str, text: str) -> list[Document]:
+    """Parse every YAML document of a file (`---` separated), each with its own positions."""
     if len(text.encode()) > MAX_BYTES:
         raise InputError([Problem(file, 1, 1, "", f"file is larger than {MAX_BYTES // 1024} KiB")])
-    builder = _Builder(file)
+    roots = []
     try:
         loader = _Loader(text)
         try:
-            root = loader.get_single_node()
+            while loader.check_node():
+                roots.append(loader.get_node())
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -134,13 +143,26 @@ def load(file: str, text: str) -> Document:
         raise InputError([Problem(file, line, col, "", f"invalid YAML: {exc.problem or exc.context}")])
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, 1, 1, "", f"invalid YAML: {exc}")])
-    if root is None:
+    roots = [r for r in roots if not _empty(r)]
+    if not roots:
         raise InputError([Problem(file, 1, 1, "", "file is empty")])
-    try:
-        builder.doc.data = builder.build(root, ())
-    except _TooLarge as exc:
-        line, col = _mark(exc.node)
-        raise InputError([Problem(file, line, col, "", f"refused: {exc.message}")])
-    if builder.problems:
-        raise InputError(builder.problems)
-    return builder.doc
+    docs, problems, nodes = [], [], 0
+    for root in roots:
+        builder = _Builder(file)
+        builder.nodes = nodes  # the bound on alias expansion holds for the whole file
+        try:
+            builder.doc.data = builder.build(root, ())
+        except _TooLarge as exc:
+            line, col = _mark(exc.node)
+            raise InputError([Problem(file, line, col, "", f"refused: {exc.message}")])
+        nodes = builder.nodes
+        problems += builder.problems
+        docs.append(builder.doc)
+    if problems:
+        raise InputError(problems)
+    return docs
+
+
+def _empty(node: yaml.Node) -> bool:
+    # A stray `---` at the end of a file makes an empty document, not a problem.
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""

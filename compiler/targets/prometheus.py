@@ -65,11 +65,12 @@ def go_literal(text: str) -> str:
 
 def alert(slo: SLOPlan, pair: Pair) -> dict:
     sel, budget, burn = selector(slo), number(slo.budget), number(pair.burn_rate)
-    expr = (f"max without ({names.WINDOW}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
-            f"and ignoring ({names.WINDOW})\n"
+    windows = ", ".join(slo.window_labels)
+    expr = (f"max without ({windows}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
+            f"and ignoring ({windows})\n"
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
     route = slo.route(pair.tier)
-    labels = {**dict(slo.alert_labels), **dict(route.labels), names.TIER: pair.tier,
+    labels = {**dict(slo.alert_labels), **dict(route.labels), **dict.fromkeys(slo.tier_labels, pair.tier),
               names.LONG_WINDOW: pair.long_text, names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
     rule = {"alert": slo.alert, "expr": _checked(expr)}
     if pair.for_:
@@ -94,22 +95,37 @@ def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:
     return dict(sorted({**ours, **dict(slo.annotations)}.items()))
 
 
+def ratio_rules(slo: SLOPlan, sel: str, labels: dict[str, str]) -> list[dict]:
+    """What the base window measures, and the error ratio of every window derived from it."""
+    base_ratio = names.error_ratio(slo.base_text)
+    if slo.sli.kind == "raw":
+        # The query gives a ratio and no events to weigh it by: longer windows average its
+        # base-window values (an average of ratios), and `>= 0` drops the NaN of an idle window.
+        rules = []
+        base = f"({promql.with_window(slo.sli.raw.error_ratio, slo.base_text)}) >= 0"
+        def derived(w: str) -> str:
+            return f"avg_over_time({base_ratio}{sel}[{w}])"
+    else:
+        errors, total, may_be_absent = base_rates(slo)
+        errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
+        if may_be_absent:
+            # An error counter often has no series before the first error: count zero errors instead.
+            errors = f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total_rec}{sel}"
+        rules = [_record(total_rec, total, labels), _record(errors_rec, errors, labels)]
+        base = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
+        def derived(w: str) -> str:
+            return f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
+    for window in slo.windows:
+        w = durations.to_text(window)
+        rules.append(_record(names.error_ratio(w), base if window == slo.base else derived(w),
+                             {**labels, **dict.fromkeys(slo.window_labels, w)}))
+    return rules
+
+
 def group(slo: SLOPlan, interval: str) -> dict:
     sel, budget = selector(slo), number(slo.budget)
     labels = dict(sorted({**dict(slo.labels), **dict(slo.identity)}.items()))
-    errors, total, may_be_absent = base_rates(slo)
-    errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
-    if may_be_absent:
-        # An error counter often has no series before the first error: count zero errors instead.
-        errors = f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total_rec}{sel}"
-    rules = [_record(total_rec, total, labels), _record(errors_rec, errors, labels)]
-    for window in slo.windows:
-        w = durations.to_text(window)
-        if window == slo.base:
-            expr = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
-        else:
-            expr = f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
-        rules.append(_record(names.error_ratio(w), expr, {**labels, names.WINDOW: w}))
+    rules = ratio_rules(slo, sel, labels)
     info = {**labels, "objective": number(slo.objective_percent), "window": slo.period_text,
             "owner": slo.owner, "description": slo.description}
     rules += [

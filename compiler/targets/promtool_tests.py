@@ -165,6 +165,8 @@ def synthetic(slo: SLOPlan, ratio: Decimal, samples: int) -> tuple[list[dict], d
     def counter(increase: Decimal) -> str:
         return f"0+{number(increase)}x{samples}"
 
+    if sli.kind == "raw":
+        raise Unsupported("a raw SLI's query gives a ratio, not events that synthetic input can follow")
     if sli.kind == "bool":
         labels = _assign(_matchers(promql.selector(sli.bool.metric)), slo.group_by)
         series = [(labels, f"{number(1 - ratio)}+0x{samples}")]
