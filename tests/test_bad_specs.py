@@ -42,7 +42,7 @@ CASES = [
     ("window-too-short", HEAD + "    objective: 99\n    window: 1d\n" + RATIO, "6:13: slos[0].window:",
      "1d period is too short for the page tier"),
     ("sli-two-kinds", HEAD + "    objective: 99\n" + RATIO + "      bool:\n        metric: up\n",
-     "6:5: slos[0].sli:", "needs exactly one of ratio, latency, bool, events; got ratio, bool"),
+     "6:5: slos[0].sli:", "needs exactly one of ratio, latency, bool, events, raw; got ratio, bool"),
     ("sli-no-kind", HEAD + "    objective: 99\n    sli: {}\n", "6:5: slos[0].sli:", "got none"),
     ("ratio-not-selector", HEAD + "    objective: 99\n    sli:\n      ratio:\n        errors: sum(rate(x[5m]))\n"
      "        total: x\n", "8:17: slos[0].sli.ratio.errors:", "must be a vector selector"),
