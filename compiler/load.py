@@ -134,14 +134,16 @@ def specs(slos_dir: Path) -> list[tuple[yamlpos.Document, Service]]:
     if not slos_dir.is_dir():
         raise InputError([Problem(str(slos_dir), 1, 1, "", "is not a folder of SLO specs")])
     problems, loaded = [], []
-    for path in spec_files(slos_dir):
+    files = spec_files(slos_dir)
+    for path in files:
         label = f"{slos_dir.name}/{path.name}"
         try:
             loaded += spec_documents(label, _read(path, label))
         except InputError as exc:
             problems.extend(exc.problems)
     if not loaded and not problems:
-        problems.append(Problem(str(slos_dir), 1, 1, "", "holds no .yaml spec files"))
+        problems.append(Problem(str(slos_dir), 1, 1, "", "holds no SLOs: its files define other objects only"
+                                if files else "holds no .yaml spec files"))
     if problems:
         raise InputError(problems)
     return loaded

@@ -18,6 +18,7 @@ MAX_DEPTH = 32
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 Path = tuple[str | int, ...]
 
 
@@ -81,6 +82,8 @@ class _Builder:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == _TIMESTAMP:
+            return node.value  # a date (OpenSLO calendars) is read as the text it is written as
         if node.tag not in _PLAIN_TAGS:
             self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; write a plain value")
             return None

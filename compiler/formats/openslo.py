@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
-                      create_model)
+                      create_model, model_validator)
 
 from .. import promql
 from ..problems import Problem
@@ -61,7 +61,7 @@ class ServiceSpec(Model):
 class DataSourceSpec(Model):
     description: Description = ""
     type: StrictStr
-    connection_details: dict | None = Field(None, alias="connectionDetails")
+    connection_details: dict | list | None = Field(None, alias="connectionDetails")
 
 
 class NotificationTargetSpec(Model):
@@ -83,25 +83,45 @@ class AlertConditionSpec(Model):
     condition: Condition
 
 
-class InlineCondition(Model):
-    kind: Literal["AlertCondition"]
-    metadata: Metadata
-    spec: AlertConditionSpec
+class ConditionItem(Model):
+    """A reference to an AlertCondition object, or one written inline."""
 
-
-class ConditionRef(Model):
-    condition_ref: StrictStr = Field(alias="conditionRef")
+    condition_ref: StrictStr | None = Field(None, alias="conditionRef")
     operator: StrictStr | None = None
+    kind: Literal["AlertCondition"] | None = None
+    metadata: Metadata | None = None
+    spec: AlertConditionSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "ConditionItem":
+        inline = (self.kind, self.metadata, self.spec)
+        if (self.condition_ref is None) == all(part is None for part in inline) or \
+                (self.condition_ref is None and None in inline):
+            raise ValueError("needs conditionRef, or kind: AlertCondition with metadata and spec")
+        return self
 
 
-class TargetRef(Model):
-    target_ref: StrictStr = Field(alias="targetRef")
+class TargetItem(Model):
+    """A reference to an AlertNotificationTarget object, or one written inline."""
+
+    target_ref: StrictStr | None = Field(None, alias="targetRef")
+    kind: Literal["AlertNotificationTarget"] | None = None
+    metadata: Metadata | None = None
+    spec: NotificationTargetSpec | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "TargetItem":
+        inline = (self.kind, self.metadata, self.spec)
+        if (self.target_ref is None) == all(part is None for part in inline) or \
+                (self.target_ref is None and None in inline):
+            raise ValueError("needs targetRef, or kind: AlertNotificationTarget with metadata and spec")
+        return self
 
 
-class InlineTarget(Model):
-    kind: Literal["AlertNotificationTarget"]
-    metadata: Metadata
-    spec: NotificationTargetSpec
+def _one_condition(items: list) -> list:
+    if len(items) != 1:
+        raise ValueError(f"must list exactly one condition, got {len(items)}")
+    return items
 
 
 class AlertPolicySpec(Model):
@@ -109,8 +129,8 @@ class AlertPolicySpec(Model):
     alert_when_breaching: StrictBool = Field(True, alias="alertWhenBreaching")
     alert_when_resolved: StrictBool = Field(False, alias="alertWhenResolved")
     alert_when_no_data: StrictBool = Field(False, alias="alertWhenNoData")
-    conditions: Annotated[list[ConditionRef | InlineCondition], Field(min_length=1, max_length=1)]
-    notification_targets: Annotated[list[TargetRef | InlineTarget], Field(min_length=1, alias="notificationTargets")]
+    conditions: Annotated[list[ConditionItem], AfterValidator(_one_condition)]
+    notification_targets: Annotated[list[TargetItem], Field(min_length=1)] = Field(alias="notificationTargets")
 
 
 class MetricSource(Model):
@@ -131,6 +151,15 @@ class RatioMetric(Model):
     raw: Metric | None = None
     total: Metric | None = None
 
+    @model_validator(mode="after")
+    def _parts(self) -> "RatioMetric":
+        if self.raw is not None:
+            if self.good or self.bad or self.raw_type is None:
+                raise ValueError("raw needs rawType (success or failure) and no good or bad")
+        elif self.total is None or (self.good is None) == (self.bad is None):
+            raise ValueError("needs total and exactly one of good and bad (or raw with rawType)")
+        return self
+
 
 class SLISpec(Model):
     description: Description = ""
@@ -141,6 +170,12 @@ class SLISpec(Model):
 class InlineSLI(Model):
     metadata: Metadata
     spec: SLISpec
+
+
+def _one_window(items: list) -> list:
+    if len(items) != 1:
+        raise ValueError(f"must list exactly one time window, got {len(items)}")
+    return items
 
 
 class TimeWindow(Model):
@@ -167,10 +202,10 @@ class SLOSpec(Model):
     service: StrictStr
     indicator: InlineSLI | None = None
     indicator_ref: StrictStr | None = Field(None, alias="indicatorRef")
-    time_window: Annotated[list[TimeWindow], Field(min_length=1, max_length=1)] = Field(alias="timeWindow")
+    time_window: Annotated[list[TimeWindow], AfterValidator(_one_window)] = Field(alias="timeWindow")
     budgeting_method: Literal["Occurrences", "Timeslices", "RatioTimeslices"] = Field(alias="budgetingMethod")
     objectives: Annotated[list[Objective], Field(min_length=1)]
-    alert_policies: list[StrictStr | dict] = Field([], alias="alertPolicies")
+    alert_policies: list[StrictStr | dict] | None = Field(None, alias="alertPolicies")
 
 
 class AlphaQuery(Model):
@@ -204,7 +239,7 @@ class AlphaSLOSpec(Model):
     description: StrictStr = ""
     budgeting_method: StrictStr = Field("Occurrences", alias="budgetingMethod")
     objectives: Annotated[list[AlphaObjective], Field(min_length=1)]
-    time_windows: Annotated[list[AlphaWindow], Field(min_length=1, max_length=1)] = Field(alias="timeWindows")
+    time_windows: Annotated[list[AlphaWindow], AfterValidator(_one_window)] = Field(alias="timeWindows")
 
 
 def _kind(spec: type[BaseModel]) -> type[Object]:
@@ -337,9 +372,6 @@ def _v1_sli(doc: Document, sli: SLISpec, at: tuple, file: _File, problems: list)
         query = queries["raw"]
         error_ratio = query if ratio.raw_type == "failure" else f"1 - ({query})"
         return {"raw": {"error_ratio": (error_ratio, at + ("raw",))}}
-    if ratio.total is None or (ratio.good is None) == (ratio.bad is None):
-        problems.append(doc.problem(at, "needs total and exactly one of good and bad (or raw with rawType)"))
-        return None
     total = _events(queries["total"], ratio.counter)
     if ratio.bad is not None:
         errors = _events(queries["bad"], ratio.counter)
