@@ -6,9 +6,10 @@ import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, durations, pipeline, plan, promtool, write
+from . import __version__, durations, load, pipeline, plan, promtool, write
+from .formats import emit
 from .load import SETTINGS_FILE
-from .problems import InputError
+from .problems import InputError, Problem
 from .spec import Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -83,6 +84,15 @@ def _explain(args: argparse.Namespace) -> int:
     return OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    label = str(args.file)
+    docs = load.spec_documents(label, load.read(args.file, label))
+    if not docs:
+        raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
+    sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    return OK
+
+
 def _schema(args: argparse.Namespace) -> int:
     model = Settings if args.settings_schema else Service
     print(json.dumps(model.model_json_schema(by_alias=True), indent=2, sort_keys=True))
@@ -106,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
                    help="constant error rate to explain (default: 100, a full outage)")
     _paths(p, out=False)
     p.set_defaults(run=_explain)
+    p = commands.add_parser("import", help="print a Sloth, Pyrra or OpenSLO spec as a v1 spec")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(run=_import)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")

@@ -79,7 +79,7 @@ def validate(doc: yamlpos.Document, model: type[BaseModel]) -> BaseModel:
         raise InputError(problems) from None
 
 
-def _read(path: Path, label: str) -> str:
+def read(path: Path, label: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -95,7 +95,7 @@ def _mapping(doc: yamlpos.Document) -> yamlpos.Document:
 
 
 def load_file(path: Path, label: str, model: type[BaseModel]) -> tuple[yamlpos.Document, BaseModel]:
-    doc = _mapping(yamlpos.load(label, _read(path, label)))
+    doc = _mapping(yamlpos.load(label, read(path, label)))
     return doc, validate(doc, model)
 
 
@@ -138,7 +138,7 @@ def specs(slos_dir: Path) -> list[tuple[yamlpos.Document, Service]]:
     for path in files:
         label = f"{slos_dir.name}/{path.name}"
         try:
-            loaded += spec_documents(label, _read(path, label))
+            loaded += spec_documents(label, read(path, label))
         except InputError as exc:
             problems.extend(exc.problems)
     if not loaded and not problems:

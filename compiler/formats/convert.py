@@ -8,6 +8,7 @@ the line, column and field of the foreign file, never at a place that exists onl
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ..problems import Problem
 from ..yamlpos import Document, Path
@@ -76,6 +77,12 @@ def unsupported(doc: Document, path: Path, feature: str, why: str) -> Problem:
 def sloth_query(text: str) -> str:
     """A Sloth or OpenSLO-as-Sloth query with `{{.window}}` written as v1's `$window`."""
     return _SLOTH_WINDOW.sub("$window", text)
+
+
+def percent(value: Decimal) -> int | float:
+    """A percentage as a spec writes it: 99.9, and 90 rather than 90.0."""
+    value = value.normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def scalar_text(value: object) -> str:

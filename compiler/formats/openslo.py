@@ -15,7 +15,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, 
 from .. import promql
 from ..problems import Problem
 from ..yamlpos import Document
-from .convert import Draft, sloth_query, unsupported
+from .convert import Draft, percent, sloth_query, unsupported
 
 V1, V1ALPHA = "openslo/v1", "openslo/v1alpha"
 KINDS = {V1: ("SLO", "SLI", "Service", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"),
@@ -336,7 +336,7 @@ def _v1_slos(doc: Document, obj: Object, file: _File) -> tuple[list, list[Proble
     puts = []
     for i, objective in enumerate(spec.objectives):
         puts.append(_slo_put(doc, f"{name}-{i}" if many else name, spec.description, objective, at + ("objectives", i),
-                             period, sli_v1, alerts=True))
+                             (period, ("spec", "timeWindow", 0)), sli_v1, alerts=True))
     return puts, []
 
 
@@ -412,19 +412,19 @@ def _prometheus_query(doc: Document, source: MetricSource, at: tuple, file: _Fil
     return query
 
 
-def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: str,
+def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: tuple[str, tuple],
              sli: dict, alerts: bool):
     """A function that appends this SLO to a draft (the draft is known once the service is)."""
-    percent = _percent(objective)
+    objective_percent = _percent(objective)
 
     def put(draft: Draft, index: int) -> None:
         to = ("slos", index)
         draft.put(to + ("name",), name, ("metadata", "name"))
         if description:
             draft.put(to + ("description",), description, ("spec", "description"))
-        draft.put(to + ("objective",), float(percent), at + ("target" if objective.target is not None
-                                                             else "targetPercent",))
-        draft.put(to + ("window",), period, ("spec", "timeWindow", 0))
+        draft.put(to + ("objective",), percent(objective_percent), at + ("target" if objective.target is not None
+                                                                         else "targetPercent",))
+        draft.put(to + ("window",), *period)
         for kind, fields in sli.items():
             for key, (value, came_from) in fields.items():
                 draft.put(to + ("sli", kind, key), value, came_from)
@@ -463,5 +463,5 @@ def _alpha_slos(doc: Document, obj: Object) -> tuple[list, list[Problem]]:
         events = {"errors": (f"{sli['total'][0]} - {sli['good'][0]}", sli["good"][1]), "total": sli["total"]}
         # Sloth names each objective `<name>-<index>`; the same names keep its sloth_id.
         puts.append(_slo_put(doc, f"{obj.metadata.name}-{i}", spec.description, objective, here,
-                             f"{window.count}{unit}", {"events": events}, alerts=False))
+                             (f"{window.count}{unit}", at + ("timeWindows", 0)), {"events": events}, alerts=False))
     return puts, problems

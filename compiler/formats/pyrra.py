@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from .. import durations, promql
 from ..problems import Problem
 from ..yamlpos import Document
-from .convert import Draft, unsupported
+from .convert import Draft, percent, unsupported
 
 API_VERSION, KIND = "pyrra.dev/v1alpha1", "ServiceLevelObjective"
 LABEL_PREFIX = "pyrra.dev/"  # Pyrra copies object labels with this prefix onto its rules
@@ -99,13 +99,11 @@ class ServiceLevelObjective(Model):
     status: dict = {}
 
 
-def _target(doc: Document, value: object) -> tuple[float | None, list[Problem]]:
+def _target(doc: Document, value: object) -> tuple[int | float | None, list[Problem]]:
     try:
-        number = Decimal(str(value))
+        return percent(Decimal(str(value))), []
     except InvalidOperation:
         return None, [doc.problem(("spec", "target"), f"must be a percentage such as '99.9', got {value!r}")]
-    # Through the shortest repr, as v1 reads numbers: '99.0' stays 99.
-    return float(number), []
 
 
 def convert(doc: Document, slo: ServiceLevelObjective) -> tuple[Draft, list[Problem]]:
