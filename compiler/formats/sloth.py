@@ -19,12 +19,9 @@ API_VERSION, KIND = "sloth.slok.dev/v1", "PrometheusServiceLevel"
 # Plugins whose effect the compiler's own rules already give; any other plugin is Go code we cannot run.
 _HONOURED_PLUGINS = {
     "sloth.dev/core/debug/v1": "only logs while Sloth generates",
-    "sloth.dev/core/validate/v1": "the compiler validates every spec",
     "sloth.dev/core/sli_rules/v1": "the compiler writes its own SLI rules",
     "sloth.dev/core/metadata_rules/v1": "the compiler writes its own metadata rules",
     "sloth.dev/core/alert_rules/v1": "the compiler writes its own alert rules",
-    "sloth.dev/contrib/denominator_corrected_rules/v1":
-        "the compiler's long windows already weigh each window by its traffic",
 }
 
 Scalar = Annotated[str, BeforeValidator(lambda v: scalar_text(v) if isinstance(v, bool | int | float) else v)]
