@@ -136,5 +136,5 @@ def test_openslo_v1_problems_point_into_the_file(tmp_path, slo):
                             "supported: only Occurrences (good events / all events) is measured"]
     write_spec(tmp_path / "slos", "checkout.yaml", OPENSLO_V1.replace("targetPercent: 99.5", "targetPercent: 100"))
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
-    assert result.lines == ["slos/checkout.yaml:30:52: spec.objectives[0].targetPercent: must be above 0 and below "
+    assert result.lines == ["slos/checkout.yaml:30:51: spec.objectives[0].targetPercent: must be above 0 and below "
                             "100, got 100"]

@@ -29,8 +29,8 @@ Scalar = Annotated[str, BeforeValidator(lambda v: scalar_text(v) if isinstance(v
 
 def _models(camel: bool) -> type[BaseModel]:
     """The spec models, with Sloth's YAML keys in snake_case (prometheus/v1) or camelCase (the CRD)."""
-    config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                        alias_generator=to_camel if camel else None)
+    # Only the keys of the format are accepted: snake_case in a CRD is an unknown key, as in Kubernetes.
+    config = ConfigDict(extra="forbid", frozen=True, alias_generator=to_camel if camel else None)
 
     class Model(BaseModel):
         model_config = config
