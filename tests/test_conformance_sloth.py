@@ -11,8 +11,10 @@ Sloth's alerts have no `for`; ours are compiled with the same tiers minus `for` 
 comparison is about windows and thresholds.
 """
 
+import os
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -85,17 +87,18 @@ CASES = _examples("getting-started.yml", "home-wifi.yml", "raw-home-wifi.yml", "
     Case(TESTDATA / "in-base.yaml", TESTDATA / "out-base-28d.yaml.tpl", "default_window: 28d\n" + TIERS_WITHOUT_FOR),
     Case(TESTDATA / "in-base.yaml", TESTDATA / "out-base-custom-windows-7d.yaml.tpl", SLOTH_7D_TIERS),
 ]
-# Inputs that need a Go plugin (or one of Sloth's built-in plugins we cannot run), with the plugin named.
+# Inputs that need a Go plugin (or one of Sloth's built-in plugins we cannot run), and what the refusal says.
 NEEDS_PLUGIN = {
-    EXAMPLES / "plugin-getting-started.yml": "Sloth SLI plugin 'getting_started_availability'",
-    EXAMPLES / "plugin-k8s-getting-started.yml": "Sloth SLI plugin 'getting_started_availability'",
-    EXAMPLES / "contrib-slo-plugins.yml": "Sloth SLO plugin 'sloth.dev/contrib/info_labels/v1'",
-    EXAMPLES / "victoria-metrics.yml": "Sloth SLO plugin 'sloth.dev/contrib/validate_victoria_metrics/v1'",
+    EXAMPLES / "plugin-getting-started.yml": "Sloth SLI plugin 'getting_started_availability' is not supported",
+    # Its alert tiers are spelt page_alert in a CRD, which Sloth silently ignores; refused before the plugin.
+    EXAMPLES / "plugin-k8s-getting-started.yml": "page_alert: unknown key; did you mean 'pageAlert'?",
+    EXAMPLES / "contrib-slo-plugins.yml": "Sloth SLO plugin 'sloth.dev/contrib/info_labels/v1' is not supported",
+    EXAMPLES / "victoria-metrics.yml": "Sloth SLO plugin 'sloth.dev/contrib/validate_victoria_metrics/v1' is not supported",
     # It scales each window's ratio by that window's traffic over the period's: another quantity.
-    EXAMPLES / "contrib-denominator-corrected.yaml": "Sloth SLO plugin 'sloth.dev/contrib/denominator_corrected_rules/v1'",
-    TESTDATA / "in-sli-plugin.yaml": "Sloth SLI plugin 'integration_test'",
-    TESTDATA / "in-slo-plugin.yaml": "Sloth SLO plugin 'integration-tests/plugin1'",
-    TESTDATA / "in-slo-plugin-k8s.yaml": "Sloth SLO plugin 'integration-tests/plugin1'",
+    EXAMPLES / "contrib-denominator-corrected.yaml": "Sloth SLO plugin 'sloth.dev/contrib/denominator_corrected_rules/v1' is not supported",
+    TESTDATA / "in-sli-plugin.yaml": "Sloth SLI plugin 'integration_test' is not supported",
+    TESTDATA / "in-slo-plugin.yaml": "Sloth SLO plugin 'integration-tests/plugin1' is not supported",
+    TESTDATA / "in-slo-plugin-k8s.yaml": "Sloth SLO plugin 'integration-tests/plugin1' is not supported",
 }
 # Sloth's --disable-recordings output: its alerts read recorded series that it did not write.
 NOT_SELF_CONTAINED = {TESTDATA / "out-base-no-recordings.yaml.tpl"}
@@ -117,7 +120,7 @@ def test_an_input_that_needs_a_plugin_is_refused_naming_it(spec, tmp_path, slo):
     write_spec(tmp_path / "slos", "spec.yaml", spec.read_text())
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
     assert result.code == 1 and not (tmp_path / "out").exists()
-    assert any(NEEDS_PLUGIN[spec] in line and "is not supported" in line for line in result.lines), result.err
+    assert any(NEEDS_PLUGIN[spec] in line for line in result.lines), result.err
     assert all(re.match(r"slos/spec\.yaml:\d+:\d+: \S+: ", line) for line in result.lines), result.err
 
 
@@ -201,9 +204,12 @@ def window_ratio(scenario, window_ms: int) -> Decimal:
 # --- The comparison ------------------------------------------------------------------------------
 
 def sloth_duration(ms: int) -> str:
-    """A window as Sloth names its records (Prometheus' duration format): 28d is `4w`, 7d is `1w`."""
+    """A window as Sloth names its records (Prometheus' duration format): 28d is `4w`, 7d is `1w`,
+    30d stays `30d` (years and weeks only where they divide exactly)."""
     text = ""
     for unit in ("y", "w", "d", "h", "m", "s", "ms"):
+        if unit in ("y", "w") and ms % durations.UNITS[unit]:
+            continue
         count, ms = divmod(ms, durations.UNITS[unit])
         text += f"{count}{unit}" if count else ""
     return text
@@ -252,21 +258,36 @@ def _expected(slo, scenario, tier: str) -> bool | None:
     return fired
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.golden.name)
-def test_same_error_ratios_and_alerts_as_sloths_golden_rules(case, tmp_path, promtool):
-    write_spec(tmp_path / "slos", "spec.yaml", case.spec.read_text())
-    settings = write_spec(tmp_path, "slo-settings.yaml",
-                          f"sloth_labels: true\nrule_interval: {EVALUATION}\n" + case.settings)
-    the_plan = pipeline.build_plan(tmp_path / "slos", settings)
-    out = tmp_path / "output"
+def prepare(case: Case, work: Path) -> Path:
+    """Our rules and Sloth's for one case, and the promtool test that runs them side by side."""
+    write_spec(work / "slos", "spec.yaml", case.spec.read_text())
+    settings = write_spec(work, "slo-settings.yaml", f"sloth_labels: true\nrule_interval: {EVALUATION}\n" + case.settings)
+    the_plan = pipeline.build_plan(work / "slos", settings)
+    out = work / "output"
     write.write(out, pipeline.render(the_plan))
-    (tmp_path / "golden.yml").write_text(yaml.safe_dump({"groups": golden_groups(case.golden)}))
-    rule_files = [str(p) for p in sorted((out / "prometheus").glob("*.rules.yml"))] + [str(tmp_path / "golden.yml")]
+    (work / "golden.yml").write_text(yaml.safe_dump({"groups": golden_groups(case.golden)}))
+    rule_files = [str(p) for p in sorted((out / "prometheus").glob("*.rules.yml"))] + [str(work / "golden.yml")]
     tests = [{"name": f"error ratios {scenario}", "interval": "1m", "input_series": input_series(scenario),
               "promql_expr_test": checks(the_plan, scenario, case.alerts)} for scenario in SCENARIOS]
     assert all(t["promql_expr_test"] for t in tests)
-    (tmp_path / "conformance.test.yml").write_text(yaml.safe_dump(
+    (work / "conformance.test.yml").write_text(yaml.safe_dump(
         {"rule_files": rule_files, "evaluation_interval": EVALUATION, "tests": tests}, width=1 << 16))
-    result = subprocess.run([promtool, "test", "rules", str(tmp_path / "conformance.test.yml")],
-                            capture_output=True, text=True)
+    return work / "conformance.test.yml"
+
+
+@pytest.fixture(scope="module")
+def promtool_runs(tmp_path_factory, promtool):
+    """Every case's promtool test, run on all cores at once (each test then waits for its own)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        runs = {}
+        for i, case in enumerate(CASES):
+            test_file = prepare(case, tmp_path_factory.mktemp(f"sloth{i}"))
+            runs[case] = pool.submit(subprocess.run, [promtool, "test", "rules", str(test_file)],
+                                     capture_output=True, text=True, timeout=600)
+        yield runs
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.golden.name)
+def test_same_error_ratios_and_alerts_as_sloths_golden_rules(case, promtool_runs):
+    result = promtool_runs[case].result()
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
