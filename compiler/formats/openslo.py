@@ -83,45 +83,43 @@ class AlertConditionSpec(Model):
     condition: Condition
 
 
-class ConditionItem(Model):
-    """A reference to an AlertCondition object, or one written inline."""
+class _RefOrInline(Model):
+    """A reference to another object by name, or that object written inline (kind, metadata, spec)."""
 
+    _ref: str = ""  # the field holding the reference
+    _needs: str = ""  # what a valid item holds, for the message
+    metadata: Metadata | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "_RefOrInline":
+        inline = (self.kind, self.metadata, self.spec)
+        by_ref = getattr(self, self._ref) is not None
+        if not (by_ref and all(part is None for part in inline) or not by_ref and None not in inline):
+            raise ValueError(f"needs {self._needs} with metadata and spec")
+        return self
+
+
+class ConditionItem(_RefOrInline):
+    _ref, _needs = "condition_ref", "conditionRef, or kind: AlertCondition"
     condition_ref: StrictStr | None = Field(None, alias="conditionRef")
     operator: StrictStr | None = None
     kind: Literal["AlertCondition"] | None = None
-    metadata: Metadata | None = None
     spec: AlertConditionSpec | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> "ConditionItem":
-        inline = (self.kind, self.metadata, self.spec)
-        if (self.condition_ref is None) == all(part is None for part in inline) or \
-                (self.condition_ref is None and None in inline):
-            raise ValueError("needs conditionRef, or kind: AlertCondition with metadata and spec")
-        return self
 
-
-class TargetItem(Model):
-    """A reference to an AlertNotificationTarget object, or one written inline."""
-
+class TargetItem(_RefOrInline):
+    _ref, _needs = "target_ref", "targetRef, or kind: AlertNotificationTarget"
     target_ref: StrictStr | None = Field(None, alias="targetRef")
     kind: Literal["AlertNotificationTarget"] | None = None
-    metadata: Metadata | None = None
     spec: NotificationTargetSpec | None = None
 
-    @model_validator(mode="after")
-    def _one(self) -> "TargetItem":
-        inline = (self.kind, self.metadata, self.spec)
-        if (self.target_ref is None) == all(part is None for part in inline) or \
-                (self.target_ref is None and None in inline):
-            raise ValueError("needs targetRef, or kind: AlertNotificationTarget with metadata and spec")
-        return self
 
-
-def _one_condition(items: list) -> list:
-    if len(items) != 1:
-        raise ValueError(f"must list exactly one condition, got {len(items)}")
-    return items
+def _exactly_one(what: str):
+    def check(items: list) -> list:
+        if len(items) != 1:
+            raise ValueError(f"must list exactly one {what}, got {len(items)}")
+        return items
+    return AfterValidator(check)
 
 
 class AlertPolicySpec(Model):
@@ -129,7 +127,7 @@ class AlertPolicySpec(Model):
     alert_when_breaching: StrictBool = Field(True, alias="alertWhenBreaching")
     alert_when_resolved: StrictBool = Field(False, alias="alertWhenResolved")
     alert_when_no_data: StrictBool = Field(False, alias="alertWhenNoData")
-    conditions: Annotated[list[ConditionItem], AfterValidator(_one_condition)]
+    conditions: Annotated[list[ConditionItem], _exactly_one("condition")]
     notification_targets: Annotated[list[TargetItem], Field(min_length=1)] = Field(alias="notificationTargets")
 
 
@@ -172,12 +170,6 @@ class InlineSLI(Model):
     spec: SLISpec
 
 
-def _one_window(items: list) -> list:
-    if len(items) != 1:
-        raise ValueError(f"must list exactly one time window, got {len(items)}")
-    return items
-
-
 class TimeWindow(Model):
     duration: StrictStr
     is_rolling: StrictBool = Field(False, alias="isRolling")
@@ -202,7 +194,7 @@ class SLOSpec(Model):
     service: StrictStr
     indicator: InlineSLI | None = None
     indicator_ref: StrictStr | None = Field(None, alias="indicatorRef")
-    time_window: Annotated[list[TimeWindow], AfterValidator(_one_window)] = Field(alias="timeWindow")
+    time_window: Annotated[list[TimeWindow], _exactly_one("time window")] = Field(alias="timeWindow")
     budgeting_method: Literal["Occurrences", "Timeslices", "RatioTimeslices"] = Field(alias="budgetingMethod")
     objectives: Annotated[list[Objective], Field(min_length=1)]
     alert_policies: list[StrictStr | dict] | None = Field(None, alias="alertPolicies")
@@ -239,7 +231,7 @@ class AlphaSLOSpec(Model):
     description: StrictStr = ""
     budgeting_method: StrictStr = Field("Occurrences", alias="budgetingMethod")
     objectives: Annotated[list[AlphaObjective], Field(min_length=1)]
-    time_windows: Annotated[list[AlphaWindow], AfterValidator(_one_window)] = Field(alias="timeWindows")
+    time_windows: Annotated[list[AlphaWindow], _exactly_one("time window")] = Field(alias="timeWindows")
 
 
 def _kind(spec: type[BaseModel]) -> type[Object]:
