@@ -85,6 +85,7 @@ class SLOPlan:
     alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
+    position: int  # index among the service's SLOs by name: places its panels in the dashboard
     dashboard_url: str
 
     @property
@@ -96,8 +97,18 @@ class SLOPlan:
         return durations.to_text(self.base)
 
     @property
+    def budget_time(self) -> int:
+        """Milliseconds of full outage the error budget allows per period (43.2 min for 99.9% over 30d)."""
+        return int(self.budget * self.period)
+
+    @property
     def identity(self) -> tuple[tuple[str, str], ...]:
         return ((names.SERVICE, self.service), (names.SLO, self.name))
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tiers that have alert pairs, in the order of their first pair."""
+        return tuple(dict.fromkeys(p.tier for p in self.pairs))
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -116,6 +127,8 @@ class ServicePlan:
 class Plan:
     services: tuple[ServicePlan, ...]
     settings: Settings
+    # {template name: source} read from the settings' `runbook_templates` folder; the rest ship inside.
+    runbook_templates: tuple[tuple[str, str], ...] = ()
 
     def slo(self, service: str, name: str) -> SLOPlan | None:
         return next((s for sp in self.services if sp.name == service for s in sp.slos if s.name == name), None)
@@ -175,6 +188,16 @@ def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: i
     return error_ratio * duration / (budget * period)
 
 
+def exhaustion(burn_rate: Decimal, period: int) -> int:
+    """Milliseconds until a whole period's budget is gone at a constant burn rate."""
+    return int(period / burn_rate)
+
+
+def budget_time(budget: Decimal, period: int, share: Decimal = Decimal(1)) -> int:
+    """Milliseconds of full outage that spend `share` (0..1) of the period's error budget."""
+    return int(budget * period * share)
+
+
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
     period = slo.window or settings.default_window
@@ -199,6 +222,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         labels.update({names.SLOTH_ID: names.sloth_id(service.service, slo.name),
                        names.SLOTH_SERVICE: service.service, names.SLOTH_SLO: slo.name})
         window_labels, tier_labels = window_labels + (names.SLOTH_WINDOW,), tier_labels + (names.SLOTH_SEVERITY,)
+    position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
         service=service.service, name=slo.name, source=doc.file, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
@@ -207,8 +231,9 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
         tier_labels=tier_labels,
         alert_labels=tuple(sorted(slo.alerting.labels.items())),
-        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes),
-        dashboard_url=names.dashboard_url(settings.grafana_url, service.service))
+        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
+        dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
+                                          names.panel_id(position, names.BURN_RATE_PANEL)))
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
@@ -222,6 +247,9 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                                                       f"{first_service[service.service].file}"))
             continue
         first_service[service.service] = doc
+        if service.service in names.RESERVED_SERVICES:
+            problems.append(doc.problem(("service",), f"service name {service.service!r} is reserved for the "
+                                                      f"overview dashboard; choose another"))
         slos = []
         # Alert names are unique within a service (its runbooks are named after them); across
         # services the slo_service label tells alerts apart, as with Sloth's shared alert names.

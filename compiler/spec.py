@@ -280,6 +280,14 @@ class Settings(Model):
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
     runbook_base_url: StrictStr = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
     grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
+    grafana_datasource: StrictStr = Field(
+        "", description="Prometheus data source the dashboards select first (name or uid); empty: Grafana's default.")
+    grafana_dashboards_dir: StrictStr = Field(
+        "/var/lib/grafana/dashboards/slo", description="Where Grafana reads output/grafana/dashboards/ (mounted or "
+                                                       "copied there); the provisioning file points at it.")
+    runbook_templates: StrictStr = Field(
+        "", description="Folder of Jinja templates that replace the shipped runbook templates, relative to "
+                        "the settings file; empty: the shipped ones.")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
