@@ -45,6 +45,11 @@ def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]
         m = sli.bool.metric
         return (_sum(by, f"count_over_time({m}[{w}]) - sum_over_time({m}[{w}])"),
                 _sum(by, f"count_over_time({m}[{w}])"), False)
+    if sli.kind == "raw":
+        # A ratio and no events: it counts as one event per sample, so longer windows average the
+        # base window's ratios (see the README); `>= 0` drops the NaN of an idle window.
+        ratio = f"({promql.with_window(sli.raw.error_ratio, w)}) >= 0"
+        return ratio, f"0 * ({ratio}) + 1", False
     events = sli.events
     return promql.with_window(events.errors, w), promql.with_window(events.total, w), True
 
@@ -95,37 +100,22 @@ def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:
     return dict(sorted({**ours, **dict(slo.annotations)}.items()))
 
 
-def ratio_rules(slo: SLOPlan, sel: str, labels: dict[str, str]) -> list[dict]:
-    """What the base window measures, and the error ratio of every window derived from it."""
-    base_ratio = names.error_ratio(slo.base_text)
-    if slo.sli.kind == "raw":
-        # The query gives a ratio and no events to weigh it by: longer windows average its
-        # base-window values (an average of ratios), and `>= 0` drops the NaN of an idle window.
-        rules = []
-        base = f"({promql.with_window(slo.sli.raw.error_ratio, slo.base_text)}) >= 0"
-        def derived(w: str) -> str:
-            return f"avg_over_time({base_ratio}{sel}[{w}])"
-    else:
-        errors, total, may_be_absent = base_rates(slo)
-        errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
-        if may_be_absent:
-            # An error counter often has no series before the first error: count zero errors instead.
-            errors = f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total_rec}{sel}"
-        rules = [_record(total_rec, total, labels), _record(errors_rec, errors, labels)]
-        base = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
-        def derived(w: str) -> str:
-            return f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
-    for window in slo.windows:
-        w = durations.to_text(window)
-        rules.append(_record(names.error_ratio(w), base if window == slo.base else derived(w),
-                             {**labels, **dict.fromkeys(slo.window_labels, w)}))
-    return rules
-
-
 def group(slo: SLOPlan, interval: str) -> dict:
     sel, budget = selector(slo), number(slo.budget)
     labels = dict(sorted({**dict(slo.labels), **dict(slo.identity)}.items()))
-    rules = ratio_rules(slo, sel, labels)
+    errors, total, may_be_absent = base_rates(slo)
+    errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
+    if may_be_absent:
+        # An error counter often has no series before the first error: count zero errors instead.
+        errors = f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total_rec}{sel}"
+    rules = [_record(total_rec, total, labels), _record(errors_rec, errors, labels)]
+    for window in slo.windows:
+        w = durations.to_text(window)
+        if window == slo.base:
+            expr = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
+        else:
+            expr = f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
+        rules.append(_record(names.error_ratio(w), expr, {**labels, **dict.fromkeys(slo.window_labels, w)}))
     info = {**labels, "objective": number(slo.objective_percent), "window": slo.period_text,
             "owner": slo.owner, "description": slo.description}
     rules += [
