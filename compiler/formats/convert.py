@@ -19,22 +19,24 @@ _SLOTH_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 @dataclass
 class Converted(Document):
-    """A v1 document converted from `source`; `origin` maps v1 paths to the source paths."""
+    """A v1 document converted from `source`; `origin` maps v1 paths to their document and path."""
 
     source: Document | None = None
-    origin: dict[Path, Path] = field(default_factory=dict)
+    origin: dict[Path, tuple[Document, Path]] = field(default_factory=dict)  # objects may span documents
     notes: dict[Path, list[str]] = field(default_factory=dict)  # v1 path -> how it was mapped
     format: str = ""
 
-    def source_path(self, path: Path) -> Path:
-        """The source path of a v1 path: its nearest mapped ancestor, then the rest unchanged."""
+    def source_place(self, path: Path) -> tuple[Document, Path]:
+        """Where a v1 path came from: its nearest mapped ancestor, then the rest unchanged."""
         for cut in range(len(path), -1, -1):
             if path[:cut] in self.origin:
-                return self.origin[path[:cut]] + path[cut:]
-        return path
+                doc, came_from = self.origin[path[:cut]]
+                return doc, came_from + path[cut:]
+        return self.source, path
 
     def problem(self, path: Path, message: str, *, at_key: bool = False) -> Problem:
-        return self.source.problem(self.source_path(path), message, at_key=at_key)
+        doc, came_from = self.source_place(path)
+        return doc.problem(came_from, message, at_key=at_key)
 
 
 class Draft:
@@ -43,11 +45,12 @@ class Draft:
     def __init__(self, source: Document, format: str):
         self.source, self.format = source, format
         self.data: dict = {}
-        self.origin: dict[Path, Path] = {}
+        self.origin: dict[Path, tuple[Document, Path]] = {}
         self.notes: dict[Path, list[str]] = {}
 
-    def put(self, path: Path, value: object, came_from: Path) -> None:
-        """Set `path` (creating mappings and list items on the way) to `value`, from `came_from`."""
+    def put(self, path: Path, value: object, came_from: Path, doc: Document | None = None) -> None:
+        """Set `path` (creating mappings and list items on the way) to `value`, from `came_from` in
+        `doc` (by default the draft's source document)."""
         node: object = self.data
         for key, following in zip(path[:-1], path[1:]):
             if isinstance(node, list) and key == len(node):
@@ -59,7 +62,7 @@ class Draft:
             node.append(value)
         else:
             node[path[-1]] = value
-        self.origin[path] = came_from
+        self.origin[path] = (doc or self.source, came_from)
 
     def note(self, path: Path, text: str) -> None:
         self.notes.setdefault(path, []).append(text)

@@ -32,7 +32,7 @@ class _Printer:
     def _origin(self, path: Path) -> str:
         if not isinstance(self.doc, Converted) or path not in self.doc.origin:
             return ""
-        source = dotted(self.doc.origin[path])
+        source = dotted(self.doc.origin[path][1])
         return f"  # from {source}" if source and source != dotted(path) else ""
 
     def mapping(self, data: dict, path: Path, indent: str, first_prefix: str = "") -> None:

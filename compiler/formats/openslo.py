@@ -363,13 +363,14 @@ def _v1_sli(doc: Document, sli: SLISpec, at: tuple, file: _File, problems: list)
     if ratio.raw is not None:
         query = queries["raw"]
         error_ratio = query if ratio.raw_type == "failure" else f"1 - ({query})"
-        return {"raw": {"error_ratio": (error_ratio, at + ("raw",))}}
+        return {"raw": {"error_ratio": (error_ratio, doc, at + ("raw",))}}
     total = _events(queries["total"], ratio.counter)
     if ratio.bad is not None:
         errors = _events(queries["bad"], ratio.counter)
     else:
         errors = f"{total} - {_events(queries['good'], ratio.counter)}"
-    return {"events": {"errors": (errors, at + ("bad" if ratio.bad else "good",)), "total": (total, at + ("total",))}}
+    return {"events": {"errors": (errors, doc, at + ("bad" if ratio.bad else "good",)),
+                       "total": (total, doc, at + ("total",))}}
 
 
 def _events(query: str, counter: bool) -> str:
@@ -395,6 +396,11 @@ def _prometheus_query(doc: Document, source: MetricSource, at: tuple, file: _Fil
     query = sloth_query(query)
     if promql.WINDOW_PLACEHOLDER not in query:
         try:
+            promql.check(query)
+        except ValueError as exc:
+            problems.append(doc.problem(at + ("spec", "query"), str(exc)))
+            return None
+        try:
             promql.selector(query)
         except ValueError:
             problems.append(unsupported(doc, at + ("spec", "query"), "a query without a range window",
@@ -411,17 +417,17 @@ def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, p
 
     def put(draft: Draft, index: int) -> None:
         to = ("slos", index)
-        draft.put(to + ("name",), name, ("metadata", "name"))
+        draft.put(to + ("name",), name, ("metadata", "name"), doc)
         if description:
-            draft.put(to + ("description",), description, ("spec", "description"))
-        draft.put(to + ("objective",), percent(objective_percent), at + ("target" if objective.target is not None
-                                                                         else "targetPercent",))
-        draft.put(to + ("window",), *period)
+            draft.put(to + ("description",), description, ("spec", "description"), doc)
+        key = "target" if objective.target is not None else "targetPercent"
+        draft.put(to + ("objective",), percent(objective_percent), at + (key,), doc)
+        draft.put(to + ("window",), *period, doc)
         for kind, fields in sli.items():
-            for key, (value, came_from) in fields.items():
-                draft.put(to + ("sli", kind, key), value, came_from)
+            for key, (value, sli_doc, came_from) in fields.items():
+                draft.put(to + ("sli", kind, key), value, came_from, sli_doc)
         if not alerts:
-            draft.put(to + ("alerting",), {"page": False, "ticket": False}, ("spec",))
+            draft.put(to + ("alerting",), {"page": False, "ticket": False}, ("spec",), doc)
             draft.note(to + ("alerting",), "no alerts, as Sloth generates none for OpenSLO specs; remove this "
                                            "block to get the multi-window burn-rate alerts")
     return put
@@ -451,8 +457,8 @@ def _alpha_slos(doc: Document, obj: Object) -> tuple[list, list[Problem]]:
             if query.source.lower() != "prometheus":
                 problems.append(unsupported(doc, here + ("ratioMetrics", part, "source"), f"source {query.source!r}",
                                             "only Prometheus sources can be compiled into Prometheus rules"))
-            sli[part] = (f"({sloth_query(query.query)})", here + ("ratioMetrics", part, "query"))
-        events = {"errors": (f"{sli['total'][0]} - {sli['good'][0]}", sli["good"][1]), "total": sli["total"]}
+            sli[part] = (f"({sloth_query(query.query)})", doc, here + ("ratioMetrics", part, "query"))
+        events = {"errors": (f"{sli['total'][0]} - {sli['good'][0]}", doc, sli["good"][2]), "total": sli["total"]}
         # Sloth names each objective `<name>-<index>`; the same names keep its sloth_id.
         puts.append(_slo_put(doc, f"{obj.metadata.name}-{i}", spec.description, objective, here,
                              (f"{window.count}{unit}", at + ("timeWindows", 0)), {"events": events}, alerts=False))
