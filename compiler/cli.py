@@ -9,8 +9,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from .formats import emit
 from .load import SETTINGS_FILE
-from .problems import InputError
+from .problems import InputError, Problem
 from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .spec import Service, Settings
 
@@ -79,6 +80,15 @@ def _explain(args: argparse.Namespace) -> int:
         return REFUSED
     sys.stdout.write(explain.explain(found, args.error_rate, the_plan.settings.rule_interval,
                                      the_plan.settings.scrape_interval))
+    return OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    label = str(args.file)
+    docs = load.spec_documents(label, load.read(args.file, label))
+    if not docs:
+        raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
+    sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
     return OK
 
 
@@ -159,6 +169,9 @@ def parser() -> argparse.ArgumentParser:
                    help="constant error rate to explain (default: 100, a full outage)")
     _paths(p, out=False)
     p.set_defaults(run=_explain)
+    p = commands.add_parser("import", help="print a Sloth, Pyrra or OpenSLO spec as a v1 spec")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(run=_import)
     p = commands.add_parser("diff", help="Markdown summary of what the SLOs change against a git ref")
     p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")

@@ -82,6 +82,8 @@ class Subject:
         kind = self.slo.sli.kind
         if kind in ("ratio", "events"):
             paths = (("sli", kind, "errors"), ("sli", kind, "total"))
+        elif kind == "raw":
+            paths = (("sli", kind, "error_ratio"),) * 2
         else:
             paths = (("sli", kind, "histogram" if kind == "latency" else "metric"),) * 2
         errors, total, _ = prometheus.base_rates(self.slo)

@@ -19,6 +19,12 @@ BURN_RATE = "burn_rate"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
                              "alertname", "le"})
 DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+# Sloth's labels, added too when the `sloth_labels` setting is on.
+SLOTH_ID = "sloth_id"
+SLOTH_SERVICE = "sloth_service"
+SLOTH_SLO = "sloth_slo"
+SLOTH_WINDOW = "sloth_window"
+SLOTH_SEVERITY = "sloth_severity"
 # Marks what the compiler owns (dashboard tag, Kubernetes label): push and prune touch nothing else.
 MANAGED_BY = "slo-compiler"
 
@@ -28,6 +34,10 @@ CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
 PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 INFO = "slo_info"
+
+
+def sloth_id(service: str, slo: str) -> str:
+    return f"{service}-{slo}"
 
 
 def error_ratio(window: str) -> str:

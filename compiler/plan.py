@@ -95,7 +95,9 @@ class SLOPlan:
     windows: tuple[int, ...]  # every ratio window, ascending, period included
     pairs: tuple[Pair, ...]
     alert: str
-    labels: tuple[tuple[str, str], ...]  # service labels, on every series and alert
+    labels: tuple[tuple[str, str], ...]  # service and SLO labels, on every series and alert
+    window_labels: tuple[str, ...]  # labels whose value is the window of an error ratio series
+    tier_labels: tuple[str, ...]  # labels whose value is an alert's tier (page, ticket)
     alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
@@ -295,13 +297,20 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
         routes.append(TierRoute(tier, tuple(sorted(labels.items())),
                                 names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
+    labels = {**service.labels, **slo.labels}
+    window_labels, tier_labels = (names.WINDOW,), (names.TIER,)
+    if settings.sloth_labels:
+        labels.update({names.SLOTH_ID: names.sloth_id(service.service, slo.name),
+                       names.SLOTH_SERVICE: service.service, names.SLOTH_SLO: slo.name})
+        window_labels, tier_labels = window_labels + (names.SLOTH_WINDOW,), tier_labels + (names.SLOTH_SEVERITY,)
     position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
         service=service.service, name=slo.name, source=doc.file, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
         budget=budget.normalize(), period=period, sli=slo.sli, group_by=slo.sli.group_by, base=base,
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
-        pairs=pairs, alert=alert, labels=tuple(sorted(service.labels.items())),
+        pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
+        tier_labels=tier_labels,
         alert_labels=tuple(sorted(slo.alerting.labels.items())),
         annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
@@ -324,7 +333,6 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     problems: list[Problem] = []
     services = []
     first_service: dict[str, Document] = {}
-    first_alert: dict[str, tuple[Document, tuple]] = {}
     for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].file)):
         if service.service in first_service:
             problems.append(doc.problem(("service",), f"service {service.service!r} is already defined in "
@@ -335,6 +343,9 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             problems.append(doc.problem(("service",), f"service name {service.service!r} is reserved for the "
                                                       f"overview dashboard; choose another"))
         slos = []
+        # Alert names are unique within a service (its runbooks are named after them); across
+        # services the slo_service label tells alerts apart, as with Sloth's shared alert names.
+        first_alert: dict[str, str] = {}
         for i, slo in enumerate(service.slos):
             if any(other.name == slo.name for other in service.slos[:i]):
                 problems.append(doc.problem(("slos", i, "name"), f"SLO {slo.name!r} is already defined "
@@ -351,11 +362,11 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                                      f"{name} is also a label the rules set to one value; it cannot group")
                          for j, name in enumerate(plan.group_by) if name in fixed]
             where = ("slos", i, "alerting", "name") if slo.alerting.name else ("slos", i, "name")
-            if plan.alert in first_alert:
-                other, _ = first_alert[plan.alert]
-                problems.append(doc.problem(where, f"alert name {plan.alert} is already used in {other.file}; "
-                                                   f"set alerting.name to tell them apart"))
-            first_alert.setdefault(plan.alert, (doc, where))
+            if plan.pairs and plan.alert in first_alert:
+                problems.append(doc.problem(where, f"alert name {plan.alert} is already used by SLO "
+                                                   f"{first_alert[plan.alert]!r}; set alerting.name to tell them apart"))
+            if plan.pairs:
+                first_alert.setdefault(plan.alert, slo.name)
             slos.append(plan)
         services.append(ServicePlan(service.service, doc.file, service.description, service.owner,
                                     tuple(sorted(slos, key=lambda s: s.name))))

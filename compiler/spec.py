@@ -198,6 +198,16 @@ class EventsSLI(Model):
         return self
 
 
+class RawSLI(Model):
+    """A query that returns the error ratio itself over $window (Sloth's `raw` SLI).
+
+    Only the base window runs it; longer windows average its recorded values, so every
+    base window counts alike whatever its traffic (see the README).
+    """
+
+    error_ratio: WindowExpr
+
+
 class SLI(Model):
     """Exactly one of the kinds."""
 
@@ -205,6 +215,7 @@ class SLI(Model):
     latency: LatencySLI | None = None
     bool: BoolSLI | None = None
     events: EventsSLI | None = None
+    raw: RawSLI | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "SLI":
@@ -247,6 +258,7 @@ class SLO(Model):
     description: StrictStr = ""
     objective: Objective = Field(description="Percent of good events, strictly between 0 and 100.")
     window: Duration | None = Field(None, description="Rolling SLO period; default from settings (30d).")
+    labels: Labels = Field({}, description="Added to every rule and alert of this SLO, after the service's.")
     sli: SLI
     alerting: Alerting = Alerting()
 
@@ -306,3 +318,6 @@ class Settings(Model):
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "
                                                     "rules; `slo lint` reports labels that collide with them.")
+    sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
+                                                  "(sloth_id, sloth_service, sloth_slo, sloth_window, "
+                                                  "sloth_severity), for dashboards built for Sloth's rules.")

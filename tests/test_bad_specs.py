@@ -43,7 +43,7 @@ CASES = [
     ("window-too-short", HEAD + "    objective: 99\n    window: 1d\n" + RATIO, "6:13: slos[0].window:",
      "1d period is too short for the page tier"),
     ("sli-two-kinds", HEAD + "    objective: 99\n" + RATIO + "      bool:\n        metric: up\n",
-     "6:5: slos[0].sli:", "needs exactly one of ratio, latency, bool, events; got ratio, bool"),
+     "6:5: slos[0].sli:", "needs exactly one of ratio, latency, bool, events, raw; got ratio, bool"),
     ("sli-no-kind", HEAD + "    objective: 99\n    sli: {}\n", "6:5: slos[0].sli:", "got none"),
     ("ratio-not-selector", HEAD + "    objective: 99\n    sli:\n      ratio:\n        errors: sum(rate(x[5m]))\n"
      "        total: x\n", "8:17: slos[0].sli.ratio.errors:", "must be a vector selector"),
@@ -164,16 +164,18 @@ def test_a_service_defined_twice_names_both_files(slo, project):
     assert result.lines == ["slos/b.yaml:1:10: service: service 'checkout' is already defined in slos/a.yaml"]
 
 
-def test_alert_names_must_be_unique_across_services(slo, project):
+def test_alert_names_must_be_unique_within_a_service(slo, project):
     root, _ = project
     alerting = "    alerting:\n      name: SameBurn\n"
-    write_spec(root / "slos", "a.yaml", HEAD + "    objective: 99\n" + RATIO + alerting)
+    second = HEAD.split("slos:\n", 1)[1].replace("availability", "latency")
+    write_spec(root / "slos", "a.yaml", HEAD + "    objective: 99\n" + RATIO + alerting
+               + second + "    objective: 99\n" + RATIO + alerting)
     write_spec(root / "slos", "b.yaml", HEAD.replace("checkout", "billing") + "    objective: 99\n" + RATIO + alerting)
     result = slo("compile", "--slos", root / "slos", "--out", root / "output", "--settings", root / "none.yaml")
     assert result.code == 1
-    # Services are planned in name order: billing (b.yaml) claims the name first.
-    assert result.lines == ["slos/a.yaml:11:13: slos[0].alerting.name: alert name SameBurn is already used in "
-                            "slos/b.yaml; set alerting.name to tell them apart"]
+    # Another service may use the same name (slo_service tells the alerts apart), not another SLO here.
+    assert result.lines == ["slos/a.yaml:19:13: slos[1].alerting.name: alert name SameBurn is already used by "
+                            "SLO 'availability'; set alerting.name to tell them apart"]
 
 
 def test_bad_settings_are_reported_with_the_specs_problems(slo, project):

@@ -45,6 +45,11 @@ def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]
         m = sli.bool.metric
         return (_sum(by, f"count_over_time({m}[{w}]) - sum_over_time({m}[{w}])"),
                 _sum(by, f"count_over_time({m}[{w}])"), False)
+    if sli.kind == "raw":
+        # A ratio and no events: it counts as one event per sample, so longer windows average the
+        # base window's ratios (see the README); `>= 0` drops the NaN of an idle window.
+        ratio = f"({promql.with_window(sli.raw.error_ratio, w)}) >= 0"
+        return ratio, f"0 * ({ratio}) + 1", False
     events = sli.events
     return promql.with_window(events.errors, w), promql.with_window(events.total, w), True
 
@@ -63,16 +68,20 @@ def go_literal(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
+def _routing_labels(slo: SLOPlan, tier: str, *extra: tuple[str, str]) -> dict[str, str]:
+    # Prometheus expands alert labels as templates, like annotations.
+    user = {k: go_literal(v) for k, v in (*extra, *slo.alert_labels, *slo.route(tier).labels)}
+    return {**user, **dict.fromkeys(slo.tier_labels, tier)}
+
+
 def alert(slo: SLOPlan, pair: Pair) -> dict:
     sel, budget, burn = selector(slo), number(slo.budget), number(pair.burn_rate)
-    expr = (f"max without ({names.WINDOW}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
-            f"and ignoring ({names.WINDOW})\n"
+    windows = ", ".join(slo.window_labels)
+    expr = (f"max without ({windows}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
+            f"and ignoring ({windows})\n"
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
-    route = slo.route(pair.tier)
-    # Prometheus expands alert labels as templates, like annotations.
-    user = {k: go_literal(v) for k, v in (*slo.alert_labels, *route.labels)}
-    labels = {**user, names.TIER: pair.tier,
-              names.LONG_WINDOW: pair.long_text, names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
+    labels = {**_routing_labels(slo, pair.tier), names.LONG_WINDOW: pair.long_text,
+              names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
     rule = {"alert": slo.alert, "expr": _checked(expr)}
     if pair.for_:
         rule["for"] = pair.for_text
@@ -104,8 +113,7 @@ def missing_data(slo: SLOPlan) -> dict:
     """A ticket when the SLI's total series are gone: no data would otherwise look like no errors."""
     missing = slo.missing_data
     # absent() keeps only the SLO's identity, so the service labels are set here.
-    labels = {**dict(slo.labels), **dict(slo.alert_labels), **dict(slo.route("ticket").labels),
-              names.TIER: "ticket"}
+    labels = _routing_labels(slo, "ticket", *slo.labels)
     description = (f"{slo.service}/{slo.name} has had no total events series for {missing.for_text}: the SLO is not "
                    f"measured, and a broken exporter or a renamed metric could hide an outage.")
     return {"alert": missing.alert,
@@ -130,7 +138,7 @@ def group(slo: SLOPlan, interval: str) -> dict:
             expr = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
         else:
             expr = f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
-        rules.append(_record(names.error_ratio(w), expr, {**labels, names.WINDOW: w}))
+        rules.append(_record(names.error_ratio(w), expr, {**labels, **dict.fromkeys(slo.window_labels, w)}))
     info = {**labels, "objective": number(slo.objective_percent), "window": slo.period_text,
             "owner": slo.owner, "description": slo.description}
     rules += [

@@ -198,6 +198,8 @@ def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tupl
         return [[(None if r is GONE else quiet if r is QUIET else column[i], n) for column, (r, n)
                  in zip(columns, phases)] for i in range(len(columns[0]))]
 
+    if sli.kind == "raw":
+        raise Unsupported("a raw SLI's query gives a ratio, not events that synthetic input can follow")
     if sli.kind == "bool":
         labels = _assign(_matchers(promql.selector(sli.bool.metric)), slo.group_by)
         series = [(labels, steps, False) for steps in each(lambda r: [1 - r], None)]
