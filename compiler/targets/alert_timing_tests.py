@@ -190,7 +190,7 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
 def days_interval(slo: SLOPlan, plan: Plan) -> int:
     """A 72nd of the days the scenarios span (1h for 3 days), in whole scrapes. A window shorter than
     that reads the latest recorded base rate alone, as PromQL does and the plan's model follows."""
-    longest = max(PRECISION_HISTORY, *(p.long for p in slo.pairs))
+    longest = max([PRECISION_HISTORY, *(p.long for p in slo.pairs)])
     return model_interval(max(plan.settings.rule_interval, longest // DAYS_STEPS), plan.settings.scrape_interval)
 
 
