@@ -168,8 +168,10 @@ def test_sloth_labels_setting_adds_sloths_labels_and_alerts_still_pair_their_win
     assert {k: ratio["labels"][k] for k in ("sloth_id", "sloth_service", "sloth_slo", "sloth_window", "category")} == \
         {"sloth_id": "shop-availability", "sloth_service": "shop", "sloth_slo": "availability", "sloth_window": "1h",
          "category": "availability"}
-    alerts = [r for r in rules if "alert" in r]
+    alerts = [r for r in rules if "alert" in r and "long_window" in r["labels"]]
     assert alerts and all(a["labels"]["sloth_severity"] == a["labels"]["slo_severity"] == "page" for a in alerts)
+    missing = [r for r in rules if r.get("alert", "").endswith("DataMissing")]
+    assert missing and all(a["labels"]["sloth_severity"] == "ticket" for a in missing)
     assert all("ignoring (slo_window, sloth_window)" in a["expr"] for a in alerts)
     # The generated tests expect the Sloth labels too, and fire: the windows still pair up.
     assert slo("check", "--out", tmp_path / "output").code == 0
