@@ -9,6 +9,7 @@ from pathlib import Path
 from . import __version__, durations, pipeline, plan, promtool, write
 from .load import SETTINGS_FILE
 from .problems import InputError
+from .push import commands as push
 from .spec import Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -91,7 +92,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="slo", description="Compile SLO specs into Prometheus rules, "
-                                                           "alerts and their tests.")
+                                                           "alerts and their tests, and push them.")
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = commands.add_parser("compile", help="validate slos/ and write output/")
@@ -110,6 +111,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
     p.set_defaults(run=_schema)
+    push.add(commands)
     return main
 
 

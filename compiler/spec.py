@@ -268,5 +268,9 @@ class Settings(Model):
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
     runbook_base_url: StrictStr = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
     grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
+    grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder "
+                                      "that `slo push grafana` fills.")
+    ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
+        "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
