@@ -74,10 +74,10 @@ class Push:
         self.dry_run = dry_run
 
     def health(self) -> None:
-        response = self.client.call("GET", "/api/health", expect=(200, 503))
-        if response.status != 200:
-            raise Failure(f"Grafana at {self.client.base} is not healthy: GET /api/health answered "
-                          f"{response.status}")
+        try:
+            self.client.call("GET", "/api/health")
+        except Failure as exc:
+            raise Failure(f"Grafana at {self.client.base} is not healthy: {exc}") from None
 
     def folder(self) -> str:
         """Ensure our folder exists with our title; the action taken."""
