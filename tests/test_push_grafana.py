@@ -196,12 +196,14 @@ def test_basic_auth_from_user_and_password(grafana, slo, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("env, line", [
-    ({"GRAFANA_TOKEN": "glsa_wrong"}, "grafana: Grafana refused the credentials (401 on GET /api/folders/slo-slos): "
-                                      "check GRAFANA_TOKEN"),
+    ({"GRAFANA_TOKEN": "glsa_wrong"}, "grafana: Grafana refused the credentials (401 on GET /api/folders/slo-slos: "
+                                      "Unauthorized): check GRAFANA_TOKEN"),
     ({"GRAFANA_USER": USER, "GRAFANA_PASSWORD": "wrong"},
-     "grafana: Grafana refused the credentials (401 on GET /api/folders/slo-slos): check GRAFANA_USER/GRAFANA_PASSWORD"),
-    ({"GRAFANA_TOKEN": VIEWER_TOKEN}, "grafana: Grafana denied the permission (403 on POST /api/folders): check "
-                                      "GRAFANA_TOKEN"),
+     "grafana: Grafana refused the credentials (401 on GET /api/folders/slo-slos: Unauthorized): "
+     "check GRAFANA_USER/GRAFANA_PASSWORD"),
+    ({"GRAFANA_TOKEN": VIEWER_TOKEN}, "grafana: Grafana denied the permission (403 on POST /api/folders: You'll "
+                                      "need additional permissions to perform this action. Permissions needed: "
+                                      "dashboards:write): check GRAFANA_TOKEN"),
 ])
 def test_bad_credentials_give_one_clear_line_and_change_nothing(grafana, slo, tmp_path, monkeypatch, env, line):
     monkeypatch.delenv("GRAFANA_TOKEN")

@@ -111,7 +111,8 @@ class Client:
                 what = "refused the credentials" if response.status == 401 else "denied the permission"
                 hint = (f"check {self.creds.env_names}" if self.creds.env_names else
                         "no credentials were set in the environment")
-                raise Denied(f"{self.what} {what} ({response.status} on {where}): {hint}")
+                said = f": {excerpt(response)}" if excerpt(response) else ""
+                raise Denied(self.redact(f"{self.what} {what} ({response.status} on {where}{said}): {hint}"))
             if response.status not in RETRIED:
                 raise Failure(self.redact(f"{where}: {response.status} {excerpt(response)}".rstrip()))
             problem = f"{response.status} {excerpt(response)}".rstrip()
