@@ -35,9 +35,9 @@ def ours(path: Path) -> bool:
 
 
 def validate(out: Path) -> None:
-    """promtool check rules (and the generated unit tests) before anything is written."""
+    """promtool check rules before anything is written (`slo check` runs the unit tests, in CI)."""
     try:
-        found = promtool.check(out)
+        found = promtool.check(out, tests=False)
     except promtool.Missing as exc:
         raise Failure(str(exc)) from None
     if found:
@@ -56,28 +56,28 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _plan(out: Path, folder: Path, prune: bool) -> tuple[list[report.Outcome], dict[str, bytes | None]]:
-    """The outcome for every file, and the new content of each file to change (None: delete)."""
-    outcomes, changes = [], {}
+def _plan(out: Path, folder: Path, prune: bool) -> tuple[dict[str, report.Outcome], dict[str, bytes | None]]:
+    """The outcome for every file by name, and the new content of each file to change (None: delete)."""
+    outcomes, changes = {}, {}
     local = {p.name: p.read_bytes() for p in sorted((out / rulefiles.RULES).glob(f"*{rulefiles.SUFFIX}"))}
     for name, data in local.items():
         path, thing = folder / name, f"rule file {name}"
         if not path.exists():
-            outcomes.append(report.Outcome(report.CREATED, thing))
+            outcomes[name] = report.Outcome(report.CREATED, thing)
         elif not ours(path):
-            outcomes.append(report.Outcome(report.FAILED, thing, f"{path} exists and was not written by slo "
-                                                                  f"compile, so it is left as it is"))
+            outcomes[name] = report.Outcome(report.FAILED, thing, f"{path} exists and was not written by slo "
+                                                                  f"compile, so it is left as it is")
             continue
         elif path.read_bytes() == data:
-            outcomes.append(report.Outcome(report.UNCHANGED, thing))
+            outcomes[name] = report.Outcome(report.UNCHANGED, thing)
             continue
         else:
-            outcomes.append(report.Outcome(report.UPDATED, thing))
+            outcomes[name] = report.Outcome(report.UPDATED, thing)
         changes[name] = data
     if prune:
         for path in sorted(folder.glob(f"*{rulefiles.SUFFIX}")):
             if path.name not in local and ours(path):
-                outcomes.append(report.Outcome(report.DELETED, f"rule file {path.name}"))
+                outcomes[path.name] = report.Outcome(report.DELETED, f"rule file {path.name}")
                 changes[path.name] = None
     return outcomes, changes
 
@@ -120,13 +120,16 @@ def _confirm(client: Client, groups: set[str], wait: float) -> None:
 
 def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wait: float) -> list[report.Outcome]:
     """Raises Failure when the rules are invalid; a failed reload or check fails every changed file."""
-    groups = {g["name"] for gs in rulefiles.load(out).values() for g in gs}
+    services = rulefiles.load(out)
     validate(out)
     if not folder.is_dir():
         raise Failure(f"{folder} is not a folder")
     outcomes, changes = _plan(out, folder, prune)
     if dry_run or not changes:
-        return outcomes
+        return list(outcomes.values())
+    # Groups of a file left as it is (not ours) are not expected to load.
+    groups = {g["name"] for service, gs in services.items() for g in gs
+              if outcomes[f"{service}{rulefiles.SUFFIX}"].action != report.FAILED}
     previous = {name: (folder / name).read_bytes() if (folder / name).exists() else None for name in changes}
     _apply(folder, changes)
     try:
@@ -140,5 +143,5 @@ def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wa
         except Failure as again:
             after = f"previous files restored, but their reload failed too: {again}"
         return [report.Outcome(report.FAILED, o.thing, f"{exc}; {after}") if o.action in report.CHANGES else o
-                for o in outcomes]
-    return outcomes
+                for o in outcomes.values()]
+    return list(outcomes.values())
