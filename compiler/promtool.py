@@ -24,11 +24,12 @@ def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
 def check(out: Path, tests: bool = True) -> list[str]:
     """promtool check rules and (unless `tests` is false) test rules on an output folder; the failures' output."""
     rules = sorted(str(p.relative_to(out)) for p in (out / "prometheus").glob("*.rules.yml"))
-    tests = tests and sorted(str(p.relative_to(out)) for p in (out / "prometheus" / "tests").glob("*.test.yml"))
+    test_files = sorted(str(p.relative_to(out)) for p in (out / "prometheus" / "tests").glob("*.test.yml")) \
+        if tests else []
     if not rules:
         return [f"{out}: no rule files under prometheus/; run `slo compile` first"]
     failures = []
-    for args in (["check", "rules", *rules], ["test", "rules", *tests] if tests else None):
+    for args in (["check", "rules", *rules], ["test", "rules", *test_files] if test_files else None):
         if args:
             ok, output = _run(args, out)
             if not ok:

@@ -6,6 +6,7 @@ is decided by an `app` that follows the published contract of that API.
 
 import contextlib
 import random
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -152,11 +153,13 @@ class _Quiet(ThreadingHTTPServer):
 
 
 @contextlib.contextmanager
-def serving(app: App) -> Iterator[Server]:
-    """The app on a free port of 127.0.0.1, shut down on exit whatever happens."""
+def serving(app: App, tls: ssl.SSLContext | None = None) -> Iterator[Server]:
+    """The app on a free port of 127.0.0.1 (over TLS with a context), shut down on exit whatever happens."""
     server = Server(app)
     httpd = _Quiet(("127.0.0.1", 0), server.handler())
-    server.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    if tls:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    server.url = f"{'https' if tls else 'http'}://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

@@ -5,11 +5,13 @@ the spec after the test: path, method, query parameters, request and response bo
 """
 
 import json
-import time
+import ssl
+import warnings
 from pathlib import Path
 
 import pytest
 import requests
+import trustme
 
 import fakegrafana
 import fakehttp
@@ -287,7 +289,7 @@ def test_an_unhealthy_grafana_is_one_line_and_nothing_is_written(grafana, slo, t
     app = grafana.app
     grafana.app = lambda e: fakegrafana._error(503, "database down") if e.path == "/api/health" else app(e)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
-    assert result.code == 1 and result.lines == [f"grafana: Grafana at {grafana.url} is not healthy: GET /api/health:"
+    assert result.code == 1 and result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health:"
                                                  f" 503 database down (gave up after {http.ATTEMPTS} attempts)"]
     assert [e.path for e in grafana.log] == ["/api/health"] * http.ATTEMPTS
 
@@ -310,6 +312,40 @@ def test_an_output_without_dashboards_says_to_compile_first(grafana, slo, tmp_pa
     result = slo("push", "grafana", "--url", grafana.url, "--out", tmp_path)
     assert result.code == 1 and result.lines == [f"{tmp_path}/grafana/dashboards:1:1: holds no dashboards; run "
                                                  f"`slo compile` first"]
+
+
+@pytest.fixture
+def grafana_tls(grafana, tmp_path):
+    """The same Grafana behind TLS, with a certificate from a CA of its own; the CA file to trust it."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    with fakehttp.serving(grafana.app, tls=context) as server:
+        server.grafana = grafana.grafana
+        yield server, tmp_path / "ca.pem"
+    grafana.log.extend(server.log)  # checked against the spec with the others
+
+
+def test_tls_is_verified_against_the_ca_file(grafana_tls, slo, tmp_path):
+    server, ca = grafana_tls
+    out = output(tmp_path, dashboard("payments"))
+    refused = push(slo, server, out)
+    assert refused.code == 1 and refused.lines == [
+        f"grafana: Grafana at {server.url} failed its health check: GET /api/health: TLS error talking to Grafana: "
+        f"its certificate could not be verified; name the CA that signed it with --ca-file"]
+    assert server.log == []  # nothing was sent before the certificate was checked
+    trusted = push(slo, server, out, "--ca-file", ca)
+    assert trusted.code == 0, trusted.err
+    assert "slo-payments" in server.grafana.org()["dashboards"]
+
+
+def test_insecure_skip_verify_works_without_a_warning_per_call(grafana_tls, slo, tmp_path):
+    server, _ = grafana_tls
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any InsecureRequestWarning would fail the push
+        result = push(slo, server, output(tmp_path, dashboard("payments")), "--insecure-skip-verify")
+    assert (result.code, result.err) == (0, "")
 
 
 @pytest.mark.parametrize("args, env, message", [

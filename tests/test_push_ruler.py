@@ -207,6 +207,8 @@ def test_faults_converge_or_fail_clearly_and_a_rerun_converges(ruler, slo, out):
     (["--prometheus-dir", "."], "--prometheus-dir needs --reload-url"),
     (["--prometheus-dir", ".", "--reload-url", "http://127.0.0.1:9/reload"], "--prometheus-dir needs --reload-url"),
     (["--ruler-url", "http://127.0.0.1:9", "--flavor", "thanos"], "invalid choice"),
+    (["--ruler-url", "http://127.0.0.1:9", "--timeout", "0"], "must be above 0 and at most 3600 seconds, got 0"),
+    (["--ruler-url", "http://127.0.0.1:9", "--wait", "soon"], "not a number of seconds: 'soon'"),
 ])
 def test_wrong_usage_exits_2(slo, monkeypatch, args, message):
     monkeypatch.delenv("RULER_URL", raising=False)

@@ -19,6 +19,16 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 4
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600 seconds, got {text}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("output"), help="output folder to push (default: output)")
     p.add_argument("--settings", type=Path, default=Path(load.SETTINGS_FILE),
@@ -28,7 +38,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prune", action="store_true", help="also delete what we manage that the output no longer has")
     p.add_argument("--ca-file", type=Path, help="CA bundle to verify the server's TLS certificate")
     p.add_argument("--insecure-skip-verify", action="store_true", help="do not verify TLS certificates (unsafe)")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"timeout of every call (default: {DEFAULT_TIMEOUT:g})")
     p.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, choices=range(1, 33), metavar="N",
                    help=f"calls in flight at once, 1 to 32 (default: {DEFAULT_CONCURRENCY})")
@@ -51,7 +61,7 @@ def add(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--flavor", choices=sorted(ruler.FLAVORS), default="mimir", help="ruler API paths (default: mimir)")
     p.add_argument("--prometheus-dir", type=Path, help="a Prometheus rule folder to write instead of a ruler")
     p.add_argument("--reload-url", help="with --prometheus-dir: Prometheus' reload URL, ending in /-/reload")
-    p.add_argument("--wait", type=float, default=90.0, metavar="SECONDS",
+    p.add_argument("--wait", type=_seconds, default=90.0, metavar="SECONDS",
                    help="with --prometheus-dir: how long to wait for every group to load and evaluate "
                         "(default: 90)")
     _common(p)
