@@ -158,6 +158,14 @@ def test_without_a_tenant_the_ruler_says_so_in_one_line(ruler, slo, out):
                             "no org id): check RULER_TOKEN"]
 
 
+def test_without_credentials_the_message_says_which_to_set(ruler, slo, out, monkeypatch):
+    monkeypatch.delenv("RULER_TOKEN")
+    result = push(slo, ruler, out)
+    assert result.code == 1 and result.lines == [
+        "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: Unauthorized): no "
+        "credentials were set in RULER_TOKEN or RULER_USER/RULER_PASSWORD"]
+
+
 def test_a_wrong_token_is_one_line_and_never_printed(ruler, slo, out, monkeypatch):
     monkeypatch.setenv("RULER_TOKEN", "ruler-wrong-token-123")
     result = push(slo, ruler, out)
@@ -190,6 +198,9 @@ def test_faults_converge_or_fail_clearly_and_a_rerun_converges(ruler, slo, out):
                                    seed=3)
     result = push(slo, ruler, out, "--timeout", "0.3")
     assert {e.fault for e in ruler.log} >= {"error", "throttle", "slow", "dropped", "dropped_after"}
+    posts = [e for e in ruler.log if e.method == "POST"]
+    assert len(posts) > len({e.body for e in posts})  # some were retried, and kept their headers
+    assert {e.header("Content-Type") for e in posts} == {"application/yaml"}
     if result.code:
         assert result.lines and all(line.startswith("ruler: failed: ") for line in result.lines), result.err
         ruler.faults = fakehttp.Faults()

@@ -108,7 +108,7 @@ def _grafana(args: argparse.Namespace) -> int:
     if not url:
         args.usage("needs --url or GRAFANA_URL")
     creds = credentials("GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD")
-    if not creds.env_names:
+    if not creds.present:
         args.usage("needs credentials in the environment: GRAFANA_TOKEN (a service account token), "
                    "or GRAFANA_USER and GRAFANA_PASSWORD")
     verify = _verify(args)

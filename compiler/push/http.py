@@ -38,11 +38,15 @@ def segment(text: str) -> str:
 
 @dataclass(frozen=True)
 class Credentials:
-    """Read from the environment only; `env_names` says where they came from, for messages."""
+    """Read from the environment only; `env_names` says where they came (or would come) from, for messages."""
 
     headers: dict[str, str] = field(default_factory=dict)
     basic: tuple[str, str] | None = None
     env_names: str = ""
+
+    @property
+    def present(self) -> bool:
+        return bool(self.headers or self.basic)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -58,7 +62,7 @@ def credentials(token_var: str, user_var: str, password_var: str) -> Credentials
     user, password = os.environ.get(user_var, ""), os.environ.get(password_var, "")
     if user or password:
         return Credentials({}, (user, password), f"{user_var}/{password_var}")
-    return Credentials()
+    return Credentials(env_names=f"{token_var} or {user_var}/{password_var}")
 
 
 @dataclass(frozen=True)
@@ -93,13 +97,14 @@ class Client:
     def call(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kwargs) -> Response:
         """The response when its status is in `expect`; Failure (or Denied) otherwise, after retries."""
         where = f"{method} {path}"
+        headers = {**self.headers, **kwargs.pop("headers", {})}
         problem = ""
         for attempt in range(ATTEMPTS):
             if attempt:
                 time.sleep(wait)
             wait = min(MAX_WAIT, BACKOFF * 2 ** attempt * (1 + random.random() / 2))
             try:
-                raw = requests.request(method, self.base + path, headers={**self.headers, **kwargs.pop("headers", {})},
+                raw = requests.request(method, self.base + path, headers=headers,
                                        auth=self.creds.basic, verify=self.verify, timeout=self.timeout,
                                        allow_redirects=False, **kwargs)
             except requests.exceptions.SSLError as exc:
@@ -114,10 +119,11 @@ class Client:
                 return response
             if response.status in (401, 403):
                 what = "refused the credentials" if response.status == 401 else "denied the permission"
-                hint = (f"check {self.creds.env_names}" if self.creds.env_names else
-                        "no credentials were set in the environment")
-                said = f": {excerpt(response)}" if excerpt(response) else ""
-                raise Denied(self.redact(f"{self.what} {what} ({response.status} on {where}{said}): {hint}"))
+                hint = (f"check {self.creds.env_names}" if self.creds.present else
+                        f"no credentials were set{' in ' + self.creds.env_names if self.creds.env_names else ''}")
+                said = excerpt(response)
+                raise Denied(self.redact(f"{self.what} {what} ({response.status} on {where}{': ' * bool(said)}{said}): "
+                                         f"{hint}"))
             if response.status not in RETRIED:
                 raise Failure(self.redact(f"{where}: {response.status} {excerpt(response)}".rstrip()))
             problem = f"{response.status} {excerpt(response)}".rstrip()
