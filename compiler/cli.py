@@ -1,12 +1,14 @@
 """The `slo` command line. Exit codes: 0 success, 1 the input or a check said no, 2 wrong usage."""
 
 import argparse
+import dataclasses
 import json
 import sys
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, durations, pipeline, plan, promtool, write
+from . import __version__, changes, durations, gitref, load, measure, pipeline, plan, promtool, review, write
 from .load import SETTINGS_FILE
 from .problems import InputError
 from .push import commands as push
@@ -53,7 +55,7 @@ def _percent(text: str) -> Decimal:
 def explain(slo: plan.SLOPlan, error_percent: Decimal) -> str:
     """Per tier: windows, burn rate, and what happens at a constant error ratio."""
     ratio = error_percent / 100
-    budget_time = int(slo.budget * slo.period)
+    budget_time = slo.budget_time
     lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
              f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
              f"SLI: {slo.sli.kind}; measured over {slo.base_text} from raw series, longer windows derived",
@@ -84,6 +86,55 @@ def _explain(args: argparse.Namespace) -> int:
     return OK
 
 
+def _side(slos: Path, settings: Path) -> plan.Plan:
+    """The plan of one side of a diff; a side without specs (before the first SLO) has none."""
+    if not slos.is_dir() or not load.spec_files(slos):
+        return plan.Plan((), load.settings(settings))
+    return pipeline.build_plan(slos, settings)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    problems = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="slo-diff-") as folder:
+            base = gitref.snapshot(args.base, args.slos, args.settings, Path(folder))
+            try:
+                old = _side(base.slos, base.settings)
+            except InputError as exc:  # problems of the old specs name the ref: `main:slos/x.yaml:3:1: ...`
+                problems += [dataclasses.replace(p, file=f"{args.base}:{p.file}") for p in exc.problems]
+    except gitref.Refused as exc:
+        print(f"slo: diff: {exc}", file=sys.stderr)
+        return USAGE
+    except gitref.Missing as exc:
+        print(f"slo: {exc}", file=sys.stderr)
+        return REFUSED
+    try:
+        new = _side(args.slos, args.settings)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    found = changes.compare(old, new, pipeline.render(old), pipeline.render(new))
+    measured = {}
+    if args.prometheus:
+        try:
+            measured = measure.changed(args.prometheus, new, found)
+        except measure.Unreachable as exc:
+            print(f"slo: diff: {exc}", file=sys.stderr)
+            return REFUSED
+    if args.format == "json":
+        sys.stdout.write(review.to_json(found, args.base, base.commit, measured))
+    else:
+        sys.stdout.write(review.markdown(found, args.base, measured))
+    return OK
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
+    return text
+
+
 def _schema(args: argparse.Namespace) -> int:
     model = Settings if args.settings_schema else Service
     print(json.dumps(model.model_json_schema(by_alias=True), indent=2, sort_keys=True))
@@ -107,6 +158,13 @@ def parser() -> argparse.ArgumentParser:
                    help="constant error rate to explain (default: 100, a full outage)")
     _paths(p, out=False)
     p.set_defaults(run=_explain)
+    p = commands.add_parser("diff", help="Markdown summary of what the SLOs change against a git ref")
+    p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")
+    p.add_argument("--prometheus", type=_url, metavar="URL",
+                   help="Prometheus to measure each changed SLI over its period, to warn of a breached objective")
+    _paths(p, out=False)
+    p.set_defaults(run=_diff)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")

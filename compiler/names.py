@@ -79,12 +79,36 @@ def kubernetes_path(service: str) -> str:
     return f"kubernetes/{service}.yml"
 
 
+DASHBOARD_UID_PREFIX = "slo-"
+# Service names cannot hold an underscore, so no service dashboard can take the overview's uid.
+OVERVIEW_UID = "slo_overview"
+OVERVIEW = "slo-overview"
+# A service of this name would overwrite the overview's file.
+RESERVED_SERVICES = frozenset({OVERVIEW})
+# Panel ids of a service dashboard: the SLO at `position` (by name) owns a block of ids, its row
+# first, so an SLO's ids move only when SLOs before it are added or removed.
+PANELS_PER_SLO = 100
+BURN_RATE_PANEL = 5  # offset in the block of the panel that alerts link to
+
+
 def dashboard_uid(service: str) -> str:
-    uid = f"slo-{service}"
+    uid = f"{DASHBOARD_UID_PREFIX}{service}"
     if len(uid) <= 40:
         return uid
     # Grafana caps uids at 40 characters; a digest keeps long names distinct.
     return f"{uid[:31]}-{hashlib.sha256(service.encode()).hexdigest()[:8]}"
+
+
+def dashboard_path(service: str) -> str:
+    return f"grafana/dashboards/{service}.json"
+
+
+def provisioning_path() -> str:
+    return "grafana/provisioning/dashboards.yml"
+
+
+def panel_id(position: int, offset: int = 0) -> int:
+    return PANELS_PER_SLO * (position + 1) + offset
 
 
 def runbook_path(service: str, alert: str, tier: str) -> str:
@@ -97,8 +121,9 @@ def runbook_url(base: str, service: str, alert: str, tier: str) -> str:
     return f"{base.rstrip('/')}/{path}" if base else f"output/{path}"
 
 
-def dashboard_url(grafana: str, service: str) -> str:
-    return f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
+def dashboard_url(grafana: str, service: str, panel: int | None = None) -> str:
+    url = f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
+    return f"{url}?viewPanel={panel}" if panel is not None else url
 
 
 def folder_uid(title: str) -> str:

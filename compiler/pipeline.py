@@ -1,20 +1,23 @@
 """The pipeline from spec files to artifacts in memory: load, plan, render."""
 
+import dataclasses
 from pathlib import Path
 
 from . import load, plan
 from .problems import InputError
-from .targets import kubernetes, prometheus, promtool_tests
+from .targets import grafana, kubernetes, prometheus, promtool_tests, runbooks
 
-TARGETS = (prometheus, promtool_tests, kubernetes)
+TARGETS = (prometheus, promtool_tests, kubernetes, grafana, runbooks)
 
 
 def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
     """Raises InputError with every problem of the settings and all specs."""
     problems = []
     settings = specs = None
+    templates = ()
     try:
         settings = load.settings(settings_file)
+        templates = runbooks.load_templates(settings_file, settings)
     except InputError as exc:
         problems += exc.problems
     try:
@@ -23,7 +26,7 @@ def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
         problems += exc.problems
     if problems:
         raise InputError(problems)
-    return plan.build(specs, settings)
+    return dataclasses.replace(plan.build(specs, settings), runbook_templates=templates)
 
 
 def render(p: plan.Plan) -> dict[str, tuple[bytes, str]]:

@@ -83,6 +83,7 @@ class SLOPlan:
     alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
+    position: int  # index among the service's SLOs by name: places its panels in the dashboard
     dashboard_url: str
 
     @property
@@ -94,8 +95,18 @@ class SLOPlan:
         return durations.to_text(self.base)
 
     @property
+    def budget_time(self) -> int:
+        """Milliseconds of full outage the error budget allows per period (43.2 min for 99.9% over 30d)."""
+        return int(self.budget * self.period)
+
+    @property
     def identity(self) -> tuple[tuple[str, str], ...]:
         return ((names.SERVICE, self.service), (names.SLO, self.name))
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tiers that have alert pairs, in the order of their first pair."""
+        return tuple(dict.fromkeys(p.tier for p in self.pairs))
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -114,6 +125,8 @@ class ServicePlan:
 class Plan:
     services: tuple[ServicePlan, ...]
     settings: Settings
+    # {template name: source} read from the settings' `runbook_templates` folder; the rest ship inside.
+    runbook_templates: tuple[tuple[str, str], ...] = ()
 
     def slo(self, service: str, name: str) -> SLOPlan | None:
         return next((s for sp in self.services if sp.name == service for s in sp.slos if s.name == name), None)
@@ -173,6 +186,16 @@ def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: i
     return error_ratio * duration / (budget * period)
 
 
+def exhaustion(burn_rate: Decimal, period: int) -> int:
+    """Milliseconds until a whole period's budget is gone at a constant burn rate."""
+    return int(period / burn_rate)
+
+
+def budget_time(budget: Decimal, period: int, share: Decimal = Decimal(1)) -> int:
+    """Milliseconds of full outage that spend `share` (0..1) of the period's error budget."""
+    return int(budget * period * share)
+
+
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
     period = slo.window or settings.default_window
@@ -191,6 +214,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
         routes.append(TierRoute(tier, tuple(sorted(labels.items())),
                                 names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
+    position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
         service=service.service, name=slo.name, source=doc.file, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
@@ -198,8 +222,9 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
         pairs=pairs, alert=alert, labels=tuple(sorted(service.labels.items())),
         alert_labels=tuple(sorted(slo.alerting.labels.items())),
-        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes),
-        dashboard_url=names.dashboard_url(settings.grafana_url, service.service))
+        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
+        dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
+                                          names.panel_id(position, names.BURN_RATE_PANEL)))
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
@@ -214,6 +239,9 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                                                       f"{first_service[service.service].file}"))
             continue
         first_service[service.service] = doc
+        if service.service in names.RESERVED_SERVICES:
+            problems.append(doc.problem(("service",), f"service name {service.service!r} is reserved for the "
+                                                      f"overview dashboard; choose another"))
         slos = []
         for i, slo in enumerate(service.slos):
             if any(other.name == slo.name for other in service.slos[:i]):

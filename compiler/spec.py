@@ -268,6 +268,14 @@ class Settings(Model):
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
     runbook_base_url: StrictStr = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
     grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
+    grafana_datasource: StrictStr = Field(
+        "", description="Prometheus data source the dashboards select first (name or uid); empty: Grafana's default.")
+    grafana_dashboards_dir: StrictStr = Field(
+        "/var/lib/grafana/dashboards/slo", description="Where Grafana reads output/grafana/dashboards/ (mounted or "
+                                                       "copied there); the provisioning file points at it.")
+    runbook_templates: StrictStr = Field(
+        "", description="Folder of Jinja templates that replace the shipped runbook templates, relative to "
+                        "the settings file; empty: the shipped ones.")
     grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder "
                                       "that `slo push grafana` fills.")
     ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(

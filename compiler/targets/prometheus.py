@@ -30,9 +30,9 @@ def le_matcher(threshold_seconds) -> promql.Matcher:
     return promql.Matcher("le", "=~", pattern)
 
 
-def base_rates(slo: SLOPlan) -> tuple[str, str, bool]:
-    """(errors, total, errors may be absent) over the base window, by the SLO's group labels."""
-    sli, w, by = slo.sli, slo.base_text, slo.group_by
+def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]:
+    """(errors, total, errors may be absent) over the base window (or `window`), by the SLO's group labels."""
+    sli, w, by = slo.sli, window or slo.base_text, slo.group_by
     if sli.kind == "ratio":
         return _sum(by, f"rate({sli.ratio.errors}[{w}])"), _sum(by, f"rate({sli.ratio.total}[{w}])"), True
     if sli.kind == "latency":
