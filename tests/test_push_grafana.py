@@ -17,6 +17,7 @@ import fakegrafana
 import fakehttp
 from compiler import names
 from compiler.push import http
+from conftest import ROOT
 from fakegrafana import PASSWORD, TOKEN, USER, VIEWER_TOKEN
 
 FOLDER = names.folder_uid("SLOs")
@@ -86,6 +87,18 @@ def test_first_push_creates_folder_and_dashboards_and_a_second_push_writes_nothi
     again = push(slo, grafana, out)
     assert again.code == 0 and len(grafana.writes()) == writes_before
     assert again.out == "grafana: 0 created, 0 updated, 0 deleted, 4 unchanged, 0 failed\n"
+
+
+def test_the_compiled_dashboards_push_as_they_are_and_a_second_push_writes_nothing(grafana, slo):
+    out = ROOT / "output"
+    models = {p.name: json.loads(p.read_text()) for p in sorted((out / "grafana" / "dashboards").glob("*.json"))}
+    assert models, "the compiled output has no dashboards"
+    result = push(slo, grafana, out)
+    assert result.code == 0, result.err
+    for model in models.values():
+        assert content(stored(grafana, model["uid"])) == content(model)
+    writes = len(grafana.writes())
+    assert push(slo, grafana, out).code == 0 and len(grafana.writes()) == writes
 
 
 def test_only_the_changed_dashboard_is_written_and_its_version_moves_on(grafana, slo, tmp_path):
