@@ -276,8 +276,8 @@ class Settings(Model):
     runbook_templates: StrictStr = Field(
         "", description="Folder of Jinja templates that replace the shipped runbook templates, relative to "
                         "the settings file; empty: the shipped ones.")
-    grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder "
-                                      "that `slo push grafana` fills.")
+    grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder of the "
+                                      "dashboards, pushed (`slo push grafana`) or provisioned.")
     ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
         "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")

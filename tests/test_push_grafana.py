@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import trustme
+import yaml
 
 import fakegrafana
 import fakehttp
@@ -145,6 +146,14 @@ def test_the_folder_title_comes_from_settings_or_the_folder_option(grafana, slo,
     assert grafana.grafana.org()["folders"]["slo-team-payments"]["title"] == "Team Payments"
     assert push(slo, grafana, out, "--folder", "Reliability").code == 0
     assert stored(grafana, "slo-payments")["_folder"] == "slo-reliability"
+
+
+def test_file_provisioning_names_the_same_folder_as_push(slo, tmp_path):
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("grafana_folder: Team Payments\n")
+    assert slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", settings).code == 0
+    provisioning = yaml.safe_load((tmp_path / "out" / "grafana" / "provisioning" / "dashboards.yml").read_text())
+    assert [p["folder"] for p in provisioning["providers"]] == ["Team Payments"]
 
 
 def test_prune_deletes_only_managed_dashboards_of_our_folder_that_the_output_no_longer_has(grafana, slo, tmp_path):
