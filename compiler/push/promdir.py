@@ -101,8 +101,11 @@ def _confirm(client: Client, groups: set[str], wait: float) -> None:
     """Every group of ours loaded, evaluated and healthy within `wait` seconds; Failure otherwise."""
     deadline = time.monotonic() + wait
     while True:
-        loaded = {g["name"]: g for g in json.loads(client.call("GET", "/api/v1/rules").body)["data"]["groups"]
-                  if g["name"] in groups}
+        try:
+            listed = json.loads(client.call("GET", "/api/v1/rules").body)["data"]["groups"]
+        except (ValueError, KeyError, TypeError):
+            raise Failure("GET /api/v1/rules: the answer is not Prometheus' list of rule groups") from None
+        loaded = {g["name"]: g for g in listed if g.get("name") in groups}
         broken = sorted(f"{name}: {rule.get('lastError') or 'unhealthy'}" for name, g in loaded.items()
                         for rule in g["rules"] if rule.get("health") == "err")
         if broken:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .http import Failure
+from .http import Denied, Failure
 
 CREATED, UPDATED, DELETED, UNCHANGED, FAILED = "created", "updated", "deleted", "unchanged", "failed"
 ACTIONS = (CREATED, UPDATED, DELETED, UNCHANGED, FAILED)
@@ -26,9 +26,9 @@ def attempt(thing: str, work: Callable[[], str]) -> Outcome:
     """The outcome of one piece of work. Denied is not caught: no other call would fare better."""
     try:
         return Outcome(work(), thing)
+    except Denied:
+        raise
     except Failure as exc:
-        if type(exc) is not Failure:
-            raise
         return Outcome(FAILED, thing, str(exc))
 
 
