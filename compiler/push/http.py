@@ -6,6 +6,7 @@ every write of ours is idempotent (a dashboard saved with `overwrite`, a rule gr
 a delete whose 404 means done). 401 and 403 are never retried: the credentials will not change.
 """
 
+import base64
 import email.utils
 import json
 import os
@@ -50,7 +51,10 @@ class Credentials:
 
     @property
     def secrets(self) -> tuple[str, ...]:
-        values = [v.partition(" ")[2] for v in self.headers.values()] + list(self.basic or ())
+        """What must never be printed: the token, the password, and the basic header that carries it."""
+        values = [v.partition(" ")[2] for v in self.headers.values()]
+        if self.basic:
+            values += [self.basic[1], base64.b64encode(":".join(self.basic).encode()).decode()]
         return tuple(v for v in values if v)
 
 
