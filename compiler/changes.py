@@ -14,9 +14,6 @@ from decimal import Decimal
 from . import names, plan
 from .targets import prometheus
 
-# Below a few minutes of full outage per period, one bad deploy spends the whole budget before
-# the fastest page (1h/5m for 2m) has even fired.
-SHORT_BUDGET = 5 * plan.MINUTE
 TIERS = ("page", "ticket")
 # Artifact kinds by the folder they are written to (the layout of names.py's paths), in the order shown.
 KINDS = (("prometheus/", "rule files"), ("prometheus/tests/", "promtool tests"),
@@ -218,7 +215,7 @@ def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | N
         warn("tightened", f"objective tightened from {plan.number(old.objective_percent)}% to "
                           f"{plan.number(new.objective_percent)}%: the error budget shrinks from "
                           f"{_minutes(change.old, change.new.period)} to {_minutes(change.new)} of full outage")
-    if new and new.budget_time < SHORT_BUDGET and (not old or old.budget_time != new.budget_time):
+    if new and new.budget_time < plan.SHORT_BUDGET and (not old or old.budget_time != new.budget_time):
         warn("short-budget", f"an error budget of {plan.number(change.new.budget_minutes)} min of full outage per "
                              f"{new.period_text}: a single incident spends it before an alert can help")
     if not new:

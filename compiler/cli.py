@@ -8,9 +8,10 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, durations, gitref, load, measure, pipeline, plan, promtool, review, write
+from . import __version__, changes, durations, gitref, lint, load, measure, pipeline, plan, promtool, review, write
 from .load import SETTINGS_FILE
 from .problems import InputError
+from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
 from .spec import Service, Settings
 
@@ -31,7 +32,25 @@ def _compile(args: argparse.Namespace) -> int:
     return OK
 
 
+def _lint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument("--prometheus", type=_url, metavar="URL",
+                        help="also check against this live server (series that exist, histogram buckets, "
+                             f"external labels); credentials in the URL or in ${TOKEN_ENV}")
+
+
+def _lint(args: argparse.Namespace) -> int:
+    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    server = PrometheusAPI(args.prometheus) if args.prometheus else None
+    findings = lint.lint(specs, the_plan, server)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    failing = any(f.severity == lint.ERROR for f in findings) or (args.strict and findings)
+    return REFUSED if failing else OK
+
+
 def _check(args: argparse.Namespace) -> int:
+    linted = _lint(args)
     try:
         failures = promtool.check(args.out)
     except promtool.Missing as exc:
@@ -39,7 +58,7 @@ def _check(args: argparse.Namespace) -> int:
         return REFUSED
     for failure in failures:
         print(failure, file=sys.stderr)
-    return REFUSED if failures else OK
+    return REFUSED if failures or linted else OK
 
 
 def _percent(text: str) -> Decimal:
@@ -119,7 +138,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.prometheus:
         try:
             measured = measure.changed(args.prometheus, new, found)
-        except measure.Unreachable as exc:
+        except Unreachable as exc:
             print(f"slo: diff: {exc}", file=sys.stderr)
             return REFUSED
     if args.format == "json":
@@ -149,9 +168,14 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("compile", help="validate slos/ and write output/")
     _paths(p)
     p.set_defaults(run=_compile)
-    p = commands.add_parser("check", help="promtool check rules and promtool test rules on output/")
-    p.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+    p = commands.add_parser("check", help="slo lint, then promtool check rules and promtool test rules on output/")
+    _paths(p)
+    _lint_options(p)
     p.set_defaults(run=_check)
+    p = commands.add_parser("lint", help="checks on queries and rules that promtool does not make")
+    _paths(p, out=False)
+    _lint_options(p)
+    p.set_defaults(run=_lint)
     p = commands.add_parser("explain", help="windows, burn rates and time to fire of one SLO's alert tiers")
     p.add_argument("slo", metavar="SERVICE/SLO")
     p.add_argument("--error-rate", type=_percent, default=Decimal(100), metavar="PERCENT",
@@ -183,4 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         return REFUSED
     except OSError as exc:
         print(f"slo: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return REFUSED
+    except Unreachable as exc:
+        print(f"slo: {exc}", file=sys.stderr)
         return REFUSED

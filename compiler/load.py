@@ -60,6 +60,8 @@ def _text(error: dict, kind: str) -> str:
         return str(error["ctx"]["error"])
     if kind == "too_short":
         return f"must list at least {error['ctx']['min_length']}, got none"
+    if kind == "too_long":
+        return f"must list at most {error['ctx']['max_length']}, got {error['ctx']['actual_length']}"
     message = error["msg"][0].lower() + error["msg"][1:]
     message = message.replace("input should be", "must be")
     if kind in ("model_type", "dict_type", "list_type"):

@@ -5,24 +5,16 @@ For `slo diff --prometheus URL`: the new SLI is queried over the whole period fr
 one for all events, so a reviewer sees whether the new objective is already breached today.
 """
 
-import json
 import math
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from . import plan
 from .changes import Changes
+from .prometheus_api import PrometheusAPI
 from .targets import prometheus
 
-TIMEOUT = 30
 PLACES = Decimal("0.001")
-
-
-class Unreachable(Exception):
-    """The server did not answer a query with data."""
 
 
 @dataclass(frozen=True)
@@ -41,19 +33,8 @@ class Measurement:
 
 def _query(url: str, expr: str) -> dict[tuple[str, ...], Decimal]:
     """{group label values: value} of an instant query; NaN and infinite samples are left out."""
-    address = f"{url.rstrip('/')}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
-    try:
-        with urllib.request.urlopen(address, timeout=TIMEOUT) as response:
-            body = json.load(response)
-    except urllib.error.HTTPError as exc:
-        raise Unreachable(f"Prometheus at {url} refused the query ({exc.code} {exc.reason}): {expr}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise Unreachable(f"cannot query Prometheus at {url}: {reason}") from None
-    if body.get("status") != "success":
-        raise Unreachable(f"Prometheus at {url} refused the query: {body.get('error', body)}")
     values = {}
-    for sample in body["data"]["result"]:
+    for sample in PrometheusAPI(url).query(expr):
         value = float(sample["value"][1])
         if math.isfinite(value):
             values[tuple(sorted(sample["metric"].items()))] = Decimal(sample["value"][1])

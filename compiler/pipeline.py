@@ -5,13 +5,20 @@ from pathlib import Path
 
 from . import load, plan
 from .problems import InputError
+from .spec import Service
 from .targets import grafana, kubernetes, prometheus, promtool_tests, runbooks
+from .yamlpos import Document
 
 TARGETS = (prometheus, promtool_tests, kubernetes, grafana, runbooks)
 
 
 def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
     """Raises InputError with every problem of the settings and all specs."""
+    return specs_and_plan(slos_dir, settings_file)[1]
+
+
+def specs_and_plan(slos_dir: Path, settings_file: Path) -> tuple[list[tuple[Document, Service]], plan.Plan]:
+    """Every spec with its positions (to place findings), and their plan."""
     problems = []
     settings = specs = None
     templates = ()
@@ -26,7 +33,7 @@ def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
         problems += exc.problems
     if problems:
         raise InputError(problems)
-    return dataclasses.replace(plan.build(specs, settings), runbook_templates=templates)
+    return specs, dataclasses.replace(plan.build(specs, settings), runbook_templates=templates)
 
 
 def render(p: plan.Plan) -> dict[str, tuple[bytes, str]]:

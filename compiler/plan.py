@@ -22,6 +22,9 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
+# Below a few minutes of full outage per period, one bad deploy spends the whole budget before
+# the fastest page (1h/5m for 2m) has even fired.
+SHORT_BUDGET = 5 * MINUTE
 BURN_RATE_PLACES = Decimal("0.001")
 
 
@@ -253,6 +256,11 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             except ValueError as exc:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
+            # A fixed label would give every group the same value, and their series would collide.
+            fixed = {k for k, _ in (*plan.labels, *plan.alert_labels, *(kv for r in plan.routes for kv in r.labels))}
+            problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),
+                                     f"{name} is also a label the rules set to one value; it cannot group")
+                         for j, name in enumerate(plan.group_by) if name in fixed]
             where = ("slos", i, "alerting", "name") if slo.alerting.name else ("slos", i, "name")
             if plan.alert in first_alert:
                 other, _ = first_alert[plan.alert]

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["explain"], ["schema"]])
+@pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["lint"], ["explain"], ["schema"]])
 def test_help_everywhere(slo, command):
     result = slo(*command, "--help")
     assert result.code == 0 and "usage: slo" in result.out
@@ -54,14 +54,14 @@ def test_schema_is_json_schema_of_the_spec(slo):
 
 def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = slo("check", "--out", ROOT / "output")
+    result = slo("check", "--out", ROOT / "output", "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
     assert result.code == 1
     assert result.lines == ["slo: promtool not found: install Prometheus' tools (Debian/Ubuntu: apt-get install "
                             "prometheus) or put promtool on PATH"]
 
 
 def test_check_of_an_empty_folder_says_to_compile_first(slo, tmp_path, promtool):
-    result = slo("check", "--out", tmp_path)
+    result = slo("check", "--out", tmp_path, "--slos", ROOT / "slos")
     assert result.code == 1 and "run `slo compile` first" in result.err
 
 

@@ -75,7 +75,7 @@ def test_promtool_accepts_every_rule_file_and_passes_every_generated_test(compil
 
 
 def test_slo_check_runs_promtool_quietly_on_success(compiled, slo, promtool):
-    result = slo("check", "--out", compiled)
+    result = slo("check", "--out", compiled, "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
     assert (result.code, result.out, result.err) == (0, "", "")
 
 
@@ -84,7 +84,7 @@ def test_slo_check_fails_when_a_generated_test_no_longer_holds(compiled, tmp_pat
     for path, data in tree(compiled).items():
         (broken / path).parent.mkdir(parents=True, exist_ok=True)
         (broken / path).write_bytes(data.replace(b"> 14.4\n", b"> 20\n"))
-    result = slo("check", "--out", broken)
+    result = slo("check", "--out", broken, "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
     assert result.code == 1
     assert "FAILED" in result.err and "PaymentsAvailabilityBudgetBurn" in result.err
 
@@ -172,4 +172,4 @@ def test_shared_examples_compile_unchanged_and_pass_promtool(tmp_path, slo, prom
     assert (result.code, result.err) == (0, "")
     services = {p.name.removesuffix(".rules.yml") for p in rule_files(out)}
     assert services == {yaml.safe_load(p.read_text())["service"] for p in shared_examples()}
-    assert slo("check", "--out", out).code == 0
+    assert slo("check", "--out", out, "--slos", SHARED / "examples", "--settings", tmp_path / "none").code == 0

@@ -4,6 +4,7 @@ No real Grafana was available to test against. Every exchange of every test is c
 the spec after the test: path, method, query parameters, request and response bodies.
 """
 
+import base64
 import json
 import ssl
 import warnings
@@ -16,6 +17,7 @@ import yaml
 
 import fakegrafana
 import fakehttp
+import leaks
 from compiler import names
 from compiler.push import http
 from conftest import ROOT
@@ -252,13 +254,15 @@ def test_secrets_never_appear_in_output_even_when_the_server_echoes_them(grafana
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
     assert result.code == 1
     assert "bad dashboard, your header was Bearer ***" in result.err
-    assert TOKEN not in result.out + result.err + caplog.text
+    leaks.assert_no_leaks([TOKEN], {"stdout": result.out, "stderr": result.err, "log": caplog.text}, [tmp_path])
     monkeypatch.delenv("GRAFANA_TOKEN")
     monkeypatch.setenv("GRAFANA_USER", USER)
     monkeypatch.setenv("GRAFANA_PASSWORD", PASSWORD)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
     assert result.code == 1 and "bad dashboard, your header was Basic ***" in result.err
-    assert PASSWORD not in result.out + result.err + caplog.text
+    basic_header = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    leaks.assert_no_leaks([PASSWORD, basic_header], {"stdout": result.out, "stderr": result.err,
+                                                     "log": caplog.text}, [tmp_path])
 
 
 def test_every_call_is_retried_until_it_gives_up_and_each_failure_is_named(grafana, slo, tmp_path):

@@ -9,6 +9,7 @@ import yaml
 
 import fakehttp
 import fakeruler
+import leaks
 from compiler import pipeline, write
 from compiler.push import http
 from conftest import ROOT, write_spec
@@ -172,7 +173,8 @@ def test_a_wrong_token_is_one_line_and_never_printed(ruler, slo, out, monkeypatc
     assert result.code == 1 and result.lines == [
         "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: Unauthorized): check "
         "RULER_TOKEN"]
-    assert "ruler-wrong-token-123" not in result.out + result.err and ruler.writes() == []
+    leaks.assert_no_leaks(["ruler-wrong-token-123"], {"stdout": result.out, "stderr": result.err})
+    assert ruler.writes() == []
 
 
 def test_a_group_the_ruler_rejects_is_named_and_the_others_are_written(ruler, slo, out):

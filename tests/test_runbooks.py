@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler import markdown
 from conftest import ROOT, tree, write_spec
 
 SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation", "## Escalation"]
@@ -65,7 +66,8 @@ def test_a_page_runbook_states_windows_thresholds_budget_and_time_to_exhaustion(
 def test_user_text_appears_verbatim_and_is_never_evaluated(tmp_path, slo):
     assert compile_shop(tmp_path, slo).code == 0
     for text in runbooks(tmp_path / "output").values():
-        assert TRICKY in text and "49" not in text and "<class" not in text
+        # Escaped for Markdown (`\*`, `\#`), which renders as the text itself (see test_escaping).
+        assert markdown.inline(TRICKY) in text and "49" not in text and "<class" not in text
         assert "Shop {{ service }}" in text and "team-{{ owner }}" in text
     assert "`severity={{ sev }}`" in runbooks(tmp_path / "output")[
         "runbooks/shop/shop-availability-budget-burn-page.md"]

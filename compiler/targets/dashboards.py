@@ -8,7 +8,7 @@ rates, and the SLO's active alerts, next to its description, owner and runbooks.
 
 from grafanalib import core as g
 
-from .. import durations, names, plan as planning
+from .. import durations, markdown, names, plan as planning
 from ..plan import Plan, ServicePlan, SLOPlan, number
 from . import panels, prometheus
 from .panels import BAD, GOOD, WARN, at, query, steps
@@ -52,8 +52,8 @@ def about(slo: SLOPlan) -> str:
     """The row's text panel: what the SLO promises, who owns it, how it is measured."""
     budget = durations.human(planning.budget_time(slo.budget, slo.period))
     errors, total, _ = prometheus.base_rates(slo)
-    lines = [slo.description or f"{slo.service}/{slo.name}", "",
-             f"- **Owner:** {slo.owner or 'not set'}",
+    lines = [markdown.inline(slo.description) or f"{slo.service}/{slo.name}", "",
+             f"- **Owner:** {markdown.inline(slo.owner) or 'not set'}",
              f"- **Objective:** {number(slo.objective_percent)}% of events good over {slo.period_text}; error "
              f"budget {number(slo.budget * 100)}% ({budget} of full outage)",
              f"- **SLI** ({slo.sli.kind}), over {slo.base_text}:", "", "```promql", f"# errors\n{errors}",

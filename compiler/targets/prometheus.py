@@ -69,7 +69,9 @@ def alert(slo: SLOPlan, pair: Pair) -> dict:
             f"and ignoring ({names.WINDOW})\n"
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
     route = slo.route(pair.tier)
-    labels = {**dict(slo.alert_labels), **dict(route.labels), names.TIER: pair.tier,
+    # Prometheus expands alert labels as templates, like annotations.
+    user = {k: go_literal(v) for k, v in (*slo.alert_labels, *route.labels)}
+    labels = {**user, names.TIER: pair.tier,
               names.LONG_WINDOW: pair.long_text, names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
     rule = {"alert": slo.alert, "expr": _checked(expr)}
     if pair.for_:

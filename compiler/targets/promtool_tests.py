@@ -124,8 +124,9 @@ def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str
     except Unsupported:
         bad = None
     if bad is not None:
-        # Errors are a subset of total (same metric, more matchers): add good events beside them.
-        for name in (m.name for m in errors.matchers):
+        # Errors are a subset of total (same metric, more matchers): add good events beside them,
+        # in the same group.
+        for name in (m.name for m in errors.matchers if m.name not in groups):
             for value in [m.value for m in total.matchers if m.name == name] + list(_FALLBACKS):
                 good = {k: v for k, v in {**bad, name: value}.items() if v}
                 if _matches(total, good) and not _matches(errors, good):
@@ -134,6 +135,8 @@ def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str
     bad, all_ = _assign(_matchers(errors), groups), _assign(_matchers(total), groups)
     if _matches(total, bad) or _matches(errors, all_):
         raise Unsupported("errors and total select overlapping series in a way synthetic input cannot follow")
+    if any(bad.get(g) != all_.get(g) for g in groups):
+        raise Unsupported("errors and total select different values of a group_by label")
     return [(bad, ratio * TRAFFIC), (all_, TRAFFIC)]
 
 
@@ -148,7 +151,7 @@ def _simple_events(expr: str) -> tuple[promql.Selector, tuple[str, ...]]:
     if modifier is not None and str(modifier.type) != "AggModifierType.By":
         raise Unsupported("events expression aggregates with `without`")
     vector = node.expr.args[0].vector_selector
-    return promql.selector(str(vector)), tuple(modifier.labels) if modifier else ()
+    return promql.from_node(vector), tuple(modifier.labels) if modifier else ()
 
 
 def _series_text(labels: dict[str, str]) -> str:
@@ -211,16 +214,17 @@ def _expand(template: str, value: float, labels: dict[str, str]) -> str:
 def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int) -> dict:
     """A test at constant burn rate `burn` from time 0, checked at `eval_time`.
 
-    The first evaluation with two samples (at one interval) makes a pair pending; it fires once
-    its `for` has passed.
+    A rate needs two samples, so a pair becomes pending at the second evaluation (one interval);
+    a bool SLI counts samples and is pending from the first. It fires once its `for` has passed.
     """
-    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - interval]
+    pending = 0 if slo.sli.kind == "bool" else interval
+    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - pending]
     series, group_labels = synthetic(slo, burn * slo.budget, eval_time // interval + 1)
     base = {**dict(slo.labels), **dict(slo.identity), **group_labels}
     alerts = []
     for pair in firing:
         rule = prometheus.alert(slo, pair)
-        labels = {**base, **rule["labels"]}
+        labels = {**base, **{k: _expand(v, float(burn), base) for k, v in rule["labels"].items()}}
         alerts.append({"exp_labels": dict(sorted(labels.items())),
                        "exp_annotations": {k: _expand(v, float(burn), labels) for k, v in rule["annotations"].items()}})
     return {"name": f"{slo.service}/{slo.name}: {title}", "interval": durations.to_text(interval),

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .. import durations, names, plan as planning, yamlpos
+from .. import durations, markdown, names, plan as planning, yamlpos
 from ..plan import Plan, ServicePlan, SLOPlan, number
 from ..problems import InputError, Problem
 from ..spec import Settings
@@ -25,8 +25,10 @@ SUFFIX = ".j2"
 
 def _environment(overrides: dict[str, str]) -> ImmutableSandboxedEnvironment:
     loader = jinja2.ChoiceLoader([jinja2.DictLoader(overrides), jinja2.PackageLoader("compiler", "templates")])
-    return ImmutableSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
-                                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = ImmutableSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
+                                        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(md=markdown.inline, code=markdown.code)
+    return env
 
 
 def load_templates(settings_file: Path, settings: Settings) -> tuple[tuple[str, str], ...]:
