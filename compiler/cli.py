@@ -13,6 +13,7 @@ from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
 from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
+from .push import commands as push
 from .spec import Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -149,7 +150,7 @@ def _schema(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="slo", description="Compile SLO specs into Prometheus rules, "
-                                                           "alerts and their tests.")
+                                                           "alerts and their tests, and push them.")
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = commands.add_parser("compile", help="validate slos/ and write output/")
@@ -183,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
     p.set_defaults(run=_schema)
+    push.add(commands)
     return main
 
 

@@ -142,3 +142,17 @@ def runbook_url(base: str, service: str, alert: str, tier: str) -> str:
 def dashboard_url(grafana: str, service: str, panel: int | None = None) -> str:
     url = f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
     return f"{url}?viewPanel={panel}" if panel is not None else url
+
+
+def folder_uid(title: str) -> str:
+    """The Grafana folder of our dashboards, found by this uid so that every push lands in the same one."""
+    slug = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in title.lower()).split())
+    uid = f"slo-{slug}"
+    if slug and len(uid) <= 40:
+        return uid
+    return f"{uid[:31].rstrip('-')}-{hashlib.sha256(title.encode()).hexdigest()[:8]}"
+
+
+def ruler_namespace(prefix: str, service: str) -> str:
+    """One ruler namespace per service, so that a team's rules are pushed and pruned on their own."""
+    return f"{prefix}{service}"

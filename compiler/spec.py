@@ -314,6 +314,10 @@ class Settings(Model):
                         "the settings file; empty: the shipped ones.")
     missing_data_for: Duration = Field(durations.parse("15m"), description="Ticket when an SLI's total "
                                        "series are absent this long (per SLO: alerting.missing_data).")
+    grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder of the "
+                                      "dashboards, pushed (`slo push grafana`) or provisioned.")
+    ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
+        "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "
