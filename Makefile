@@ -1,9 +1,9 @@
-# The two commands: `make compile` (slos/ -> output/) and `make test`.
+# The two commands: `make compile` (slos/ -> output/) and `make test`; `make diff BASE=ref` for review.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test bench promtool clean
+.PHONY: compile check test diff bench promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
@@ -13,6 +13,11 @@ check: compile promtool
 
 test: $(VENV)/.installed promtool
 	$(BIN)/python -m pytest -q
+
+# What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
+BASE ?= main
+diff: $(VENV)/.installed
+	@$(BIN)/slo diff $(BASE)
 
 # Compile speed and rule evaluation cost against their baselines (docs/performance.md); not a test.
 bench: $(VENV)/.installed promtool
@@ -24,14 +29,18 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# promtool and prometheus come from the Debian package; installed here when running as root.
+# promtool, prometheus and alertmanager come from Debian packages (git for the tests of slo diff);
+# installed here when running as root.
 promtool:
-	@command -v promtool >/dev/null && command -v prometheus >/dev/null || { \
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null && command -v git >/dev/null \
+	  && command -v prometheus-alertmanager >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing the prometheus package (promtool, prometheus)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; \
+	    echo "installing the prometheus, prometheus-alertmanager and git packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus \
+	      prometheus-alertmanager git >/dev/null; \
 	  else \
-	    echo "promtool and prometheus are needed: install them (Debian/Ubuntu: sudo apt-get install prometheus)" >&2; \
+	    echo "promtool, prometheus, alertmanager and git are needed: install them (Debian/Ubuntu: sudo" \
+	      "apt-get install prometheus prometheus-alertmanager git)" >&2; \
 	    exit 1; \
 	  fi; }
 

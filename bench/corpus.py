@@ -4,7 +4,7 @@ from pathlib import Path
 
 from compiler import serialize
 
-KINDS = ("ratio", "latency", "bool", "events")
+KINDS = ("ratio", "latency", "bool", "events", "raw")
 PERIODS = ("30d", "28d", "7d")
 
 
@@ -19,6 +19,9 @@ def _sli(kind: str, service: str, index: int, grouped: bool) -> dict:
                             "threshold": "300ms", "group_by": ["route"]}}
     if kind == "bool":
         return {"bool": {"metric": f'probe_success{{job="blackbox", instance="https://{service}.example.com/{index}"}}'}}
+    if kind == "raw":
+        return {"raw": {"error_ratio": f'sum(rate(jobs_failed_total{{queue="{service}-{index}"}}[$window])) / '
+                                        f'sum(rate(jobs_total{{queue="{service}-{index}"}}[$window]))'}}
     return {"events": {"errors": f'sum(rate(queue_dead_lettered_total{{queue="{service}-{index}"}}[$window]))',
                        "total": f'sum(rate(queue_published_total{{queue="{service}-{index}"}}[$window]))'}}
 
@@ -27,7 +30,7 @@ def service(number: int, slos_per_service: int) -> dict:
     name = f"svc{number:04d}"
     slos = []
     for i in range(slos_per_service):
-        kind = KINDS[i % len(KINDS)]
+        kind = KINDS[(number + i) % len(KINDS)]
         slos.append({"name": f"{kind}-{i}", "description": f"{kind} SLO {i} of {name}.",
                      "objective": (99.9, 99.5, 99.95, 99)[(number + i) % 4],
                      "window": PERIODS[(number + i) % len(PERIODS)], "sli": _sli(kind, name, i, grouped=number % 2 == 1),

@@ -6,8 +6,6 @@ window set, burn rates and selectors are the plan's, so the two rule sets differ
 compute the windows.
 """
 
-import dataclasses
-
 from compiler import durations, names
 from compiler.plan import SLOPlan, number
 from compiler.targets import prometheus
@@ -23,8 +21,8 @@ def selector(slo: SLOPlan) -> str:
     return "{" + ", ".join(f'{k}="{v}"' for k, v in _identity(slo).items()) + "}"
 
 
-def _raw_ratio(slo: SLOPlan, window: int) -> str:
-    errors, total, _ = prometheus.base_rates(dataclasses.replace(slo, base=window))
+def _raw_ratio(slo: SLOPlan, window: str) -> str:
+    errors, total, _ = prometheus.base_rates(slo, window)
     return f"({errors})\n/\n({total})"
 
 
@@ -39,7 +37,7 @@ def groups(slo: SLOPlan, interval: str) -> list[dict]:
             expr = (f"sum_over_time({names.error_ratio(base)}{sel}[{w}])\n/ ignoring ({WINDOW})\n"
                     f"count_over_time({names.error_ratio(base)}{sel}[{w}])")
         else:
-            expr = _raw_ratio(slo, window)
+            expr = _raw_ratio(slo, w)
         sli.append({"record": names.error_ratio(w), "expr": expr, "labels": {**labels, WINDOW: w}})
     on = f"/ on ({', '.join(_identity(slo))}) group_left\n{names.ERROR_BUDGET}{sel}"
     meta = [

@@ -1,14 +1,19 @@
 """The `slo` command line. Exit codes: 0 success, 1 the input or a check said no, 2 wrong usage."""
 
 import argparse
+import dataclasses
 import json
 import sys
+import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, durations, pipeline, plan, promtool, write
+from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from .formats import emit
 from .load import SETTINGS_FILE
-from .problems import InputError
+from .problems import InputError, Problem
+from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
+from .push import commands as push
 from .spec import Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2
@@ -28,7 +33,25 @@ def _compile(args: argparse.Namespace) -> int:
     return OK
 
 
+def _lint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    parser.add_argument("--prometheus", type=_url, metavar="URL",
+                        help="also check against this live server (series that exist, histogram buckets, "
+                             f"external labels); credentials in the URL or in ${TOKEN_ENV}")
+
+
+def _lint(args: argparse.Namespace) -> int:
+    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    server = PrometheusAPI(args.prometheus) if args.prometheus else None
+    findings = lint.lint(specs, the_plan, server)
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    failing = any(f.severity == lint.ERROR for f in findings) or (args.strict and findings)
+    return REFUSED if failing else OK
+
+
 def _check(args: argparse.Namespace) -> int:
+    linted = _lint(args)
     try:
         failures = promtool.check(args.out)
     except promtool.Missing as exc:
@@ -36,7 +59,7 @@ def _check(args: argparse.Namespace) -> int:
         return REFUSED
     for failure in failures:
         print(failure, file=sys.stderr)
-    return REFUSED if failures else OK
+    return REFUSED if failures or linted else OK
 
 
 def _percent(text: str) -> Decimal:
@@ -49,38 +72,74 @@ def _percent(text: str) -> Decimal:
     return value
 
 
-def explain(slo: plan.SLOPlan, error_percent: Decimal) -> str:
-    """Per tier: windows, burn rate, and what happens at a constant error ratio."""
-    ratio = error_percent / 100
-    budget_time = int(slo.budget * slo.period)
-    lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
-             f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
-             f"SLI: {slo.sli.kind}; measured over {slo.base_text} from raw series, longer windows derived",
-             f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
-             f"is gone in {durations.human(int(budget_time / ratio))}", ""]
-    header = ("tier", "long", "short", "burn rate", "for", "budget spent", "fires after", "budget spent by then")
-    rows = [header]
-    for pair in slo.pairs:
-        fire = plan.time_to_fire(pair, slo.budget, ratio)
-        spent = "" if fire is None else f"{plan.budget_spent(fire, ratio, slo.budget, slo.period) * 100:.2f}%"
-        rows.append((pair.tier, pair.long_text, pair.short_text, plan.number(pair.burn_rate),
-                     durations.to_text(pair.for_) if pair.for_ else "-", f"{plan.number(pair.budget_spent)}%",
-                     "never" if fire is None else durations.human(fire), spent or "-"))
-    if not slo.pairs:
-        return "\n".join(lines + ["no alert tiers are enabled"]) + "\n"
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def _explain(args: argparse.Namespace) -> int:
     service, _, name = args.slo.partition("/")
-    found = pipeline.build_plan(args.slos, args.settings).slo(service, name)
+    the_plan = pipeline.build_plan(args.slos, args.settings)
+    found = the_plan.slo(service, name)
     if found is None:
         print(f"slo: no SLO {args.slo!r} under {args.slos} (write SERVICE/SLO)", file=sys.stderr)
         return REFUSED
-    sys.stdout.write(explain(found, args.error_rate))
+    sys.stdout.write(explain.explain(found, args.error_rate, the_plan.settings.rule_interval,
+                                     the_plan.settings.scrape_interval))
     return OK
+
+
+def _import(args: argparse.Namespace) -> int:
+    label = str(args.file)
+    docs = load.spec_documents(label, load.read(args.file, label))
+    if not docs:
+        raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
+    sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    return OK
+
+
+def _side(slos: Path, settings: Path) -> plan.Plan:
+    """The plan of one side of a diff; a side without specs (before the first SLO) has none."""
+    if not slos.is_dir() or not load.spec_files(slos):
+        return plan.Plan((), load.settings(settings))
+    return pipeline.build_plan(slos, settings)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    problems = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="slo-diff-") as folder:
+            base = gitref.snapshot(args.base, args.slos, args.settings, Path(folder))
+            try:
+                old = _side(base.slos, base.settings)
+            except InputError as exc:  # problems of the old specs name the ref: `main:slos/x.yaml:3:1: ...`
+                problems += [dataclasses.replace(p, file=f"{args.base}:{p.file}") for p in exc.problems]
+    except gitref.Refused as exc:
+        print(f"slo: diff: {exc}", file=sys.stderr)
+        return USAGE
+    except gitref.Missing as exc:
+        print(f"slo: {exc}", file=sys.stderr)
+        return REFUSED
+    try:
+        new = _side(args.slos, args.settings)
+    except InputError as exc:
+        problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    found = changes.compare(old, new, pipeline.render(old), pipeline.render(new))
+    measured = {}
+    if args.prometheus:
+        try:
+            measured = measure.changed(args.prometheus, new, found)
+        except Unreachable as exc:
+            print(f"slo: diff: {exc}", file=sys.stderr)
+            return REFUSED
+    if args.format == "json":
+        sys.stdout.write(review.to_json(found, args.base, base.commit, measured))
+    else:
+        sys.stdout.write(review.markdown(found, args.base, measured))
+    return OK
+
+
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
+    return text
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -91,25 +150,41 @@ def _schema(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="slo", description="Compile SLO specs into Prometheus rules, "
-                                                           "alerts and their tests.")
+                                                           "alerts and their tests, and push them.")
     main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = commands.add_parser("compile", help="validate slos/ and write output/")
     _paths(p)
     p.set_defaults(run=_compile)
-    p = commands.add_parser("check", help="promtool check rules and promtool test rules on output/")
-    p.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+    p = commands.add_parser("check", help="slo lint, then promtool check rules and promtool test rules on output/")
+    _paths(p)
+    _lint_options(p)
     p.set_defaults(run=_check)
+    p = commands.add_parser("lint", help="checks on queries and rules that promtool does not make")
+    _paths(p, out=False)
+    _lint_options(p)
+    p.set_defaults(run=_lint)
     p = commands.add_parser("explain", help="windows, burn rates and time to fire of one SLO's alert tiers")
     p.add_argument("slo", metavar="SERVICE/SLO")
     p.add_argument("--error-rate", type=_percent, default=Decimal(100), metavar="PERCENT",
                    help="constant error rate to explain (default: 100, a full outage)")
     _paths(p, out=False)
     p.set_defaults(run=_explain)
+    p = commands.add_parser("import", help="print a Sloth, Pyrra or OpenSLO spec as a v1 spec")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.set_defaults(run=_import)
+    p = commands.add_parser("diff", help="Markdown summary of what the SLOs change against a git ref")
+    p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")
+    p.add_argument("--prometheus", type=_url, metavar="URL",
+                   help="Prometheus to measure each changed SLI over its period, to warn of a breached objective")
+    _paths(p, out=False)
+    p.set_defaults(run=_diff)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
     p.set_defaults(run=_schema)
+    push.add(commands)
     return main
 
 
@@ -123,4 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         return REFUSED
     except OSError as exc:
         print(f"slo: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        return REFUSED
+    except Unreachable as exc:
+        print(f"slo: {exc}", file=sys.stderr)
         return REFUSED

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from . import yamlpos
+from . import formats, yamlpos
 from .problems import InputError, Problem
 from .spec import Service, Settings
 
@@ -60,6 +60,8 @@ def _text(error: dict, kind: str) -> str:
         return str(error["ctx"]["error"])
     if kind == "too_short":
         return f"must list at least {error['ctx']['min_length']}, got none"
+    if kind == "too_long":
+        return f"must list at most {error['ctx']['max_length']}, got {error['ctx']['actual_length']}"
     message = error["msg"][0].lower() + error["msg"][1:]
     message = message.replace("input should be", "must be")
     if kind in ("model_type", "dict_type", "list_type"):
@@ -79,17 +81,38 @@ def validate(doc: yamlpos.Document, model: type[BaseModel]) -> BaseModel:
         raise InputError(problems) from None
 
 
-def load_file(path: Path, label: str, model: type[BaseModel]) -> tuple[yamlpos.Document, BaseModel]:
+def read(path: Path, label: str) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InputError([Problem(label, 1, 1, "", "file is not UTF-8 text")]) from None
     except OSError as exc:
         raise InputError([Problem(label, 1, 1, "", f"cannot read: {exc.strerror}")]) from None
-    doc = yamlpos.load(label, text)
+
+
+def _mapping(doc: yamlpos.Document) -> yamlpos.Document:
     if not isinstance(doc.data, dict):
         raise InputError([doc.problem((), f"must be a mapping of keys, got {type(doc.data).__name__}")])
+    return doc
+
+
+def load_file(path: Path, label: str, model: type[BaseModel]) -> tuple[yamlpos.Document, BaseModel]:
+    doc = _mapping(yamlpos.load(label, read(path, label)))
     return doc, validate(doc, model)
+
+
+def spec_documents(label: str, text: str) -> list[tuple[yamlpos.Document, Service]]:
+    """The services of one spec file: v1 documents, or Sloth, Pyrra and OpenSLO ones converted."""
+    docs, problems = formats.to_v1(yamlpos.load_all(label, text), validate)
+    loaded = []
+    for doc in docs:
+        try:
+            loaded.append((doc, validate(_mapping(doc), Service)))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return loaded
 
 
 def settings(path: Path) -> Settings:
@@ -113,14 +136,16 @@ def specs(slos_dir: Path) -> list[tuple[yamlpos.Document, Service]]:
     if not slos_dir.is_dir():
         raise InputError([Problem(str(slos_dir), 1, 1, "", "is not a folder of SLO specs")])
     problems, loaded = [], []
-    for path in spec_files(slos_dir):
+    files = spec_files(slos_dir)
+    for path in files:
         label = f"{slos_dir.name}/{path.name}"
         try:
-            loaded.append(load_file(path, label, Service))
+            loaded += spec_documents(label, read(path, label))
         except InputError as exc:
             problems.extend(exc.problems)
     if not loaded and not problems:
-        problems.append(Problem(str(slos_dir), 1, 1, "", "holds no .yaml spec files"))
+        problems.append(Problem(str(slos_dir), 1, 1, "", "holds no SLOs: its files define other objects only"
+                                if files else "holds no .yaml spec files"))
     if problems:
         raise InputError(problems)
     return loaded

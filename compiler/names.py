@@ -19,6 +19,12 @@ BURN_RATE = "burn_rate"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
                              "alertname", "le"})
 DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+# Sloth's labels, added too when the `sloth_labels` setting is on.
+SLOTH_ID = "sloth_id"
+SLOTH_SERVICE = "sloth_service"
+SLOTH_SLO = "sloth_slo"
+SLOTH_WINDOW = "sloth_window"
+SLOTH_SEVERITY = "sloth_severity"
 # Marks what the compiler owns (dashboard tag, Kubernetes label): push and prune touch nothing else.
 MANAGED_BY = "slo-compiler"
 
@@ -28,6 +34,10 @@ CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
 PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
 BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 INFO = "slo_info"
+
+
+def sloth_id(service: str, slo: str) -> str:
+    return f"{service}-{slo}"
 
 
 def error_ratio(window: str) -> str:
@@ -42,6 +52,10 @@ def errors_rate(window: str) -> str:
 def total_rate(window: str) -> str:
     """All events per second over `window` (for bool SLIs: samples per window)."""
     return f"slo:sli_total:rate{window}"
+
+
+def missing_data_alert(alert: str) -> str:
+    return alert.removesuffix("BudgetBurn") + "DataMissing"
 
 
 def group(service: str, slo: str) -> str:
@@ -75,16 +89,44 @@ def tests_path(service: str) -> str:
     return f"prometheus/tests/{service}.test.yml"
 
 
+def scenario_tests_path(service: str, suite: str) -> str:
+    return f"prometheus/tests/{service}.{suite}.test.yml"
+
+
 def kubernetes_path(service: str) -> str:
     return f"kubernetes/{service}.yml"
 
 
+DASHBOARD_UID_PREFIX = "slo-"
+# Service names cannot hold an underscore, so no service dashboard can take the overview's uid.
+OVERVIEW_UID = "slo_overview"
+OVERVIEW = "slo-overview"
+# A service of this name would overwrite the overview's file.
+RESERVED_SERVICES = frozenset({OVERVIEW})
+# Panel ids of a service dashboard: the SLO at `position` (by name) owns a block of ids, its row
+# first, so an SLO's ids move only when SLOs before it are added or removed.
+PANELS_PER_SLO = 100
+BURN_RATE_PANEL = 5  # offset in the block of the panel that alerts link to
+
+
 def dashboard_uid(service: str) -> str:
-    uid = f"slo-{service}"
+    uid = f"{DASHBOARD_UID_PREFIX}{service}"
     if len(uid) <= 40:
         return uid
     # Grafana caps uids at 40 characters; a digest keeps long names distinct.
     return f"{uid[:31]}-{hashlib.sha256(service.encode()).hexdigest()[:8]}"
+
+
+def dashboard_path(service: str) -> str:
+    return f"grafana/dashboards/{service}.json"
+
+
+def provisioning_path() -> str:
+    return "grafana/provisioning/dashboards.yml"
+
+
+def panel_id(position: int, offset: int = 0) -> int:
+    return PANELS_PER_SLO * (position + 1) + offset
 
 
 def runbook_path(service: str, alert: str, tier: str) -> str:
@@ -97,5 +139,20 @@ def runbook_url(base: str, service: str, alert: str, tier: str) -> str:
     return f"{base.rstrip('/')}/{path}" if base else f"output/{path}"
 
 
-def dashboard_url(grafana: str, service: str) -> str:
-    return f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
+def dashboard_url(grafana: str, service: str, panel: int | None = None) -> str:
+    url = f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
+    return f"{url}?viewPanel={panel}" if panel is not None else url
+
+
+def folder_uid(title: str) -> str:
+    """The Grafana folder of our dashboards, found by this uid so that every push lands in the same one."""
+    slug = "-".join("".join(c if c.isascii() and c.isalnum() else " " for c in title.lower()).split())
+    uid = f"slo-{slug}"
+    if slug and len(uid) <= 40:
+        return uid
+    return f"{uid[:31].rstrip('-')}-{hashlib.sha256(title.encode()).hexdigest()[:8]}"
+
+
+def ruler_namespace(prefix: str, service: str) -> str:
+    """One ruler namespace per service, so that a team's rules are pushed and pruned on their own."""
+    return f"{prefix}{service}"

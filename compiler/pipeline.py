@@ -1,20 +1,30 @@
 """The pipeline from spec files to artifacts in memory: load, plan, render."""
 
+import dataclasses
 from pathlib import Path
 
 from . import load, plan
 from .problems import InputError
-from .targets import kubernetes, prometheus, promtool_tests
+from .spec import Service
+from .targets import alert_timing_tests, grafana, kubernetes, prometheus, promtool_tests, runbooks
+from .yamlpos import Document
 
-TARGETS = (prometheus, promtool_tests, kubernetes)
+TARGETS = (prometheus, promtool_tests, alert_timing_tests, kubernetes, grafana, runbooks)
 
 
 def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
     """Raises InputError with every problem of the settings and all specs."""
+    return specs_and_plan(slos_dir, settings_file)[1]
+
+
+def specs_and_plan(slos_dir: Path, settings_file: Path) -> tuple[list[tuple[Document, Service]], plan.Plan]:
+    """Every spec with its positions (to place findings), and their plan."""
     problems = []
     settings = specs = None
+    templates = ()
     try:
         settings = load.settings(settings_file)
+        templates = runbooks.load_templates(settings_file, settings)
     except InputError as exc:
         problems += exc.problems
     try:
@@ -23,7 +33,7 @@ def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:
         problems += exc.problems
     if problems:
         raise InputError(problems)
-    return plan.build(specs, settings)
+    return specs, dataclasses.replace(plan.build(specs, settings), runbook_templates=templates)
 
 
 def render(p: plan.Plan) -> dict[str, tuple[bytes, str]]:

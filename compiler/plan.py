@@ -23,6 +23,9 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
+# Below a few minutes of full outage per period, one bad deploy spends the whole budget before
+# the fastest page (1h/5m for 2m) has even fired.
+SHORT_BUDGET = 5 * MINUTE
 BURN_RATE_PLACES = Decimal("0.001")
 
 
@@ -64,6 +67,19 @@ class TierRoute:
 
 
 @dataclass(frozen=True)
+class MissingData:
+    """The ticket for an SLI whose total series are absent: a broken exporter must not hide an outage."""
+
+    alert: str
+    for_: int
+    runbook_url: str
+
+    @property
+    def for_text(self) -> str:
+        return durations.to_text(self.for_)
+
+
+@dataclass(frozen=True)
 class SLOPlan:
     service: str
     name: str
@@ -80,11 +96,15 @@ class SLOPlan:
     windows: tuple[int, ...]  # every ratio window, ascending, period included
     pairs: tuple[Pair, ...]
     alert: str
-    labels: tuple[tuple[str, str], ...]  # service labels, on every series and alert
+    labels: tuple[tuple[str, str], ...]  # service and SLO labels, on every series and alert
+    window_labels: tuple[str, ...]  # labels whose value is the window of an error ratio series
+    tier_labels: tuple[str, ...]  # labels whose value is an alert's tier (page, ticket)
     alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
+    position: int  # index among the service's SLOs by name: places its panels in the dashboard
     dashboard_url: str
+    missing_data: MissingData | None
 
     @property
     def period_text(self) -> str:
@@ -95,8 +115,23 @@ class SLOPlan:
         return durations.to_text(self.base)
 
     @property
+    def budget_time(self) -> int:
+        """Milliseconds of full outage the error budget allows per period (43.2 min for 99.9% over 30d)."""
+        return int(self.budget * self.period)
+
+    @property
     def identity(self) -> tuple[tuple[str, str], ...]:
         return ((names.SERVICE, self.service), (names.SLO, self.name))
+
+    @property
+    def tiers(self) -> tuple[str, ...]:
+        """The tiers that have alert pairs, in the order of their first pair."""
+        return tuple(dict.fromkeys(p.tier for p in self.pairs))
+
+    def ramp(self, scrape: int) -> int:
+        """Scrapes over which the base window's ratio follows a change of traffic: the steps of a
+        counter's rate, or the samples of a 0/1 gauge in the window, one more."""
+        return self.base // scrape + (1 if self.sli.kind == "bool" else 0)
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -115,6 +150,8 @@ class ServicePlan:
 class Plan:
     services: tuple[ServicePlan, ...]
     settings: Settings
+    # {template name: source} read from the settings' `runbook_templates` folder; the rest ship inside.
+    runbook_templates: tuple[tuple[str, str], ...] = ()
 
     def slo(self, service: str, name: str) -> SLOPlan | None:
         return next((s for sp in self.services if sp.name == service for s in sp.slos if s.name == name), None)
@@ -160,20 +197,89 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def time_to_fire(pair: Pair, budget: Decimal, error_ratio: Decimal) -> int | None:
-    """Milliseconds from the start of a constant error ratio until the pair's alert fires, or None.
+def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: int,
+            error_at) -> list[Decimal]:
+    """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
-    The long window's ratio reaches the threshold after threshold / error_ratio of the window
-    (the window was clean before); the short window is then already above it.
+    `error_at(j)` is the error ratio of the traffic scraped at step j (`scrape` apart; evaluation 0
+    is scrape step 0; steps before it count too). The base window's ratio is the mean over the
+    scrapes it spans; a longer window is the mean of the base ratios recorded at its evaluations,
+    both ends of the range included, as PromQL reads a range.
+    """
+    ramp, every = slo.ramp(scrape), interval // scrape
+    samples = 1 if window == slo.base else window // interval + 1
+    first = -(samples - 1) * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
+    traffic = _running_sums(error_at(j) for j in range(first, evaluations * every + 1))
+
+    def base_ratio(step: int) -> Decimal:
+        i = step - first + 1
+        return (traffic[i] - traffic[i - ramp]) / ramp
+    recorded = _running_sums(base_ratio(e * every) for e in range(1 - samples, evaluations + 1))
+    return [(recorded[e + samples] - recorded[e]) / samples for e in range(evaluations + 1)]
+
+
+def _running_sums(values) -> list[Decimal]:
+    sums = [Decimal(0)]
+    for value in values:
+        sums.append(sums[-1] + value)
+    return sums
+
+
+def model_interval(interval: int, scrape: int) -> int:
+    """The evaluation interval the timing model follows: rules evaluated more often than series are
+    scraped see each scrape several times, so they are modelled once per scrape (their figures are
+    then right within one scrape interval), and other intervals in whole scrapes."""
+    return max(interval, scrape) // scrape * scrape
+
+
+def _first(slo: SLOPlan, pair: Pair, interval: int, scrape: int, error_at, done) -> int:
+    """The first evaluation at which `done(long ratio, short ratio)` holds."""
+    # By then both windows read only the new traffic.
+    evaluations = (pair.long + slo.base) // interval + slo.ramp(scrape) + 2
+    long, short = (_ratios(slo, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
+    return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
+
+
+def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+    """Milliseconds from the start of a constant error ratio, after clean traffic, until the pair's
+    alert fires, with rules evaluated every `interval` over series scraped every `scrape`; None
+    when it never fires.
+
+    This is the Workbook's detection time plus what measuring adds: the base rate trails the traffic
+    by about half the base window, a range holds one sample more than its window, the evaluation
+    that sees it, and `for` rounded up to whole evaluations.
     """
     if error_ratio <= pair.error_ratio:
         return None
-    return int(pair.long * pair.error_ratio / error_ratio) + pair.for_
+    interval = model_interval(interval, scrape)
+    pending = _first(slo, pair, interval, scrape, lambda j: error_ratio if j > 0 else Decimal(0),
+                     lambda long, short: long > pair.error_ratio and short > pair.error_ratio)
+    return (pending + -(-pair.for_ // interval)) * interval
+
+
+def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+    """Milliseconds from the end of a constant error ratio that filled both windows until the pair
+    stops firing, or None when it never fired. The short window forgets the errors first."""
+    if error_ratio <= pair.error_ratio:
+        return None
+    interval = model_interval(interval, scrape)
+    return interval * _first(slo, pair, interval, scrape, lambda j: error_ratio if j <= 0 else Decimal(0),
+                             lambda long, short: long <= pair.error_ratio or short <= pair.error_ratio)
 
 
 def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: int) -> Decimal:
     """Share (0..) of the period's error budget spent by `duration` at `error_ratio`."""
     return error_ratio * duration / (budget * period)
+
+
+def exhaustion(burn_rate: Decimal, period: int) -> int:
+    """Milliseconds until a whole period's budget is gone at a constant burn rate."""
+    return int(period / burn_rate)
+
+
+def budget_time(budget: Decimal, period: int, share: Decimal = Decimal(1)) -> int:
+    """Milliseconds of full outage that spend `share` (0..1) of the period's error budget."""
+    return int(budget * period * share)
 
 
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
@@ -194,15 +300,35 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
         routes.append(TierRoute(tier, tuple(sorted(labels.items())),
                                 names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
+    labels = {**service.labels, **slo.labels}
+    window_labels, tier_labels = (names.WINDOW,), (names.TIER,)
+    if settings.sloth_labels:
+        labels.update({names.SLOTH_ID: names.sloth_id(service.service, slo.name),
+                       names.SLOTH_SERVICE: service.service, names.SLOTH_SLO: slo.name})
+        window_labels, tier_labels = window_labels + (names.SLOTH_WINDOW,), tier_labels + (names.SLOTH_SEVERITY,)
+    position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
         service=service.service, name=slo.name, source=doc.file, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
         budget=budget.normalize(), period=period, sli=slo.sli, group_by=slo.sli.group_by, base=base,
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
-        pairs=pairs, alert=alert, labels=tuple(sorted(service.labels.items())),
+        pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
+        tier_labels=tier_labels,
         alert_labels=tuple(sorted(slo.alerting.labels.items())),
-        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes),
-        dashboard_url=names.dashboard_url(settings.grafana_url, service.service))
+        annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
+        dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
+                                          names.panel_id(position, names.BURN_RATE_PANEL)),
+        missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings))
+
+
+def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],
+                  settings: Settings) -> MissingData | None:
+    if not enabled:
+        return None
+    # The SLO's own runbook, the ticket's where it has one: runbooks exist for tiers with alert pairs.
+    tiers = {p.tier for p in pairs}
+    route = next((r for r in sorted(routes, key=lambda r: r.tier != "ticket") if r.tier in tiers), routes[-1])
+    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.runbook_url)
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
@@ -210,14 +336,19 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     problems: list[Problem] = []
     services = []
     first_service: dict[str, Document] = {}
-    first_alert: dict[str, tuple[Document, tuple]] = {}
     for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].file)):
         if service.service in first_service:
             problems.append(doc.problem(("service",), f"service {service.service!r} is already defined in "
                                                       f"{first_service[service.service].file}"))
             continue
         first_service[service.service] = doc
+        if service.service in names.RESERVED_SERVICES:
+            problems.append(doc.problem(("service",), f"service name {service.service!r} is reserved for the "
+                                                      f"overview dashboard; choose another"))
         slos = []
+        # Alert names are unique within a service (its runbooks are named after them); across
+        # services the slo_service label tells alerts apart, as with Sloth's shared alert names.
+        first_alert: dict[str, str] = {}
         for i, slo in enumerate(service.slos):
             if any(other.name == slo.name for other in service.slos[:i]):
                 problems.append(doc.problem(("slos", i, "name"), f"SLO {slo.name!r} is already defined "
@@ -228,12 +359,17 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             except ValueError as exc:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
+            # A fixed label would give every group the same value, and their series would collide.
+            fixed = {k for k, _ in (*plan.labels, *plan.alert_labels, *(kv for r in plan.routes for kv in r.labels))}
+            problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),
+                                     f"{name} is also a label the rules set to one value; it cannot group")
+                         for j, name in enumerate(plan.group_by) if name in fixed]
             where = ("slos", i, "alerting", "name") if slo.alerting.name else ("slos", i, "name")
-            if plan.alert in first_alert:
-                other, _ = first_alert[plan.alert]
-                problems.append(doc.problem(where, f"alert name {plan.alert} is already used in {other.file}; "
-                                                   f"set alerting.name to tell them apart"))
-            first_alert.setdefault(plan.alert, (doc, where))
+            if plan.pairs and plan.alert in first_alert:
+                problems.append(doc.problem(where, f"alert name {plan.alert} is already used by SLO "
+                                                   f"{first_alert[plan.alert]!r}; set alerting.name to tell them apart"))
+            if plan.pairs:
+                first_alert.setdefault(plan.alert, slo.name)
             slos.append(plan)
         services.append(ServicePlan(service.service, doc.file, service.description, service.owner,
                                     tuple(sorted(slos, key=lambda s: s.name))))

@@ -13,7 +13,12 @@ class Problem:
 
     def __str__(self) -> str:
         field = f" {self.field}:" if self.field else ""
-        return f"{self.file}:{self.line}:{self.col}:{field} {self.message}"
+        return one_line(f"{self.file}:{self.line}:{self.col}:{field} {self.message}")
+
+
+def one_line(text: str) -> str:
+    """Control and other unprintable characters from user input escaped, so a problem stays one line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class InputError(Exception):

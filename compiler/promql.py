@@ -5,6 +5,8 @@ values (a `"` inside a value would come out unquoted).
 """
 
 import json
+import re
+import re._parser as sre  # the standard library's regex parser, to read repetition counts
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,12 +48,57 @@ class Selector:
         return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
 
 
+# Prometheus' regular expressions (Go RE2) refuse a repetition count above 1000, also as the
+# product of nested counts; the parser used here accepts them, so promtool would fail later.
+RE2_MAX_REPEAT = 1000
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+def _repeat_fits(items, budget: int) -> bool:
+    for op, arg in items:
+        if op in _REPEATS:
+            low, high, inner = arg
+            count = low if high == sre.MAXREPEAT else high
+            if count > budget:
+                return False
+            if not _repeat_fits(inner, budget // count if count else budget):
+                return False
+        elif op is sre.SUBPATTERN and not _repeat_fits(arg[-1], budget):
+            return False
+        elif op is sre.BRANCH and not all(_repeat_fits(branch, budget) for branch in arg[1]):
+            return False
+        elif op is sre.ATOMIC_GROUP and not _repeat_fits(arg, budget):
+            return False
+    return True
+
+
+def _check_regexes(node: promql_parser.Expr) -> None:
+    matchers = []
+
+    def visit(expr: promql_parser.Expr) -> None:
+        if isinstance(expr, promql_parser.VectorSelector):
+            every = [*expr.matchers.matchers, *(m for group in expr.matchers.or_matchers for m in group)]
+            matchers.extend(m for m in every
+                            if int(m.op) in (int(promql_parser.MatchOp.Re), int(promql_parser.MatchOp.NotRe)))
+    promql_parser.walk(node, visit)
+    for m in matchers:
+        try:
+            fits = _repeat_fits(sre.parse(m.value), RE2_MAX_REPEAT)
+        except re.error:  # syntax Python's parser lacks; the PromQL parser has accepted it
+            continue
+        if not fits:
+            raise ValueError(f"regular expression {m.value!r} repeats more than {RE2_MAX_REPEAT} times, "
+                             f"which Prometheus refuses")
+
+
 def check(expr: str) -> promql_parser.Expr:
     """Parse PromQL; ValueError with the parser's message when it is not valid."""
     try:
-        return promql_parser.parse(expr)
+        node = promql_parser.parse(expr)
     except (ValueError, RuntimeError) as exc:
         raise ValueError(f"invalid PromQL: {exc}") from None
+    _check_regexes(node)
+    return node
 
 
 @lru_cache(maxsize=None)
@@ -67,6 +114,11 @@ def selector(text: str) -> Selector:
         raise ValueError("offset and @ modifiers are not allowed in an SLI selector")
     if node.matchers.or_matchers:
         raise ValueError("`or` inside a selector is not supported; use a regular expression matcher")
+    return from_node(node)
+
+
+def from_node(node: promql_parser.VectorSelector) -> Selector:
+    """Our form of a parsed vector selector, whose values print escaped."""
     metric = node.name or ""
     matchers = []
     for m in node.matchers.matchers:

@@ -3,11 +3,13 @@
 Validation, defaults, error messages and the JSON Schema (`slo schema`) all come from here.
 """
 
+import math
 import re
+import urllib.parse
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
                       WithJsonSchema, model_validator)
 
 from . import durations, names, promql
@@ -17,6 +19,10 @@ _NAME = re.compile(NAME_PATTERN)
 _LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _ALERT = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 MAX_NAME = 63
+MAX_SLOS = 100  # per service file: a bound on the rules one file can generate
+# Prometheus durations are Go time.Duration (292 years at most); a decade keeps every window
+# and every sum of windows far inside that.
+MAX_DURATION = durations.parse("3650d")
 
 
 class Model(BaseModel):
@@ -40,6 +46,12 @@ def _label_name(value: str) -> str:
     return value
 
 
+def _label_value(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty: Prometheus drops a label whose value is empty")
+    return value
+
+
 def _alert_name(value: str) -> str:
     if not _ALERT.match(value):
         raise ValueError(f"must be a valid alert name (letters, digits, _), got {value!r}")
@@ -52,6 +64,8 @@ def _duration(value: object) -> int:
     ms = durations.parse(value)
     if ms <= 0:
         raise ValueError(f"must be longer than zero, got {value!r}")
+    if ms > MAX_DURATION:
+        raise ValueError(f"must be at most {durations.to_text(MAX_DURATION)}, got {value!r}")
     return ms
 
 
@@ -59,6 +73,8 @@ def _number(value: object) -> Decimal:
     # Through the shortest repr, so that 99.9 stays 99.9 and never becomes 99.900000000000005684...
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"must be a number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value!r}")
     return Decimal(repr(value))
 
 
@@ -70,9 +86,7 @@ def _objective(value: object) -> Decimal:
 
 
 def _threshold(value: object) -> Decimal:
-    if isinstance(value, str):
-        return Decimal(durations.parse(value)) / 1000
-    number = _number(value)
+    number = Decimal(durations.parse(value)) / 1000 if isinstance(value, str) else _number(value)
     if number <= 0:
         raise ValueError(f"must be above 0 seconds, got {value}")
     return number
@@ -95,6 +109,13 @@ def _tier_switch(value: object) -> object:
     return value
 
 
+def _link_base(value: str) -> str:
+    # These URLs are written into every alert: credentials in them would be published.
+    if "@" in urllib.parse.urlsplit(value).netloc:
+        raise ValueError("must not contain credentials (user:password@): this URL is written into every alert")
+    return value
+
+
 def _selector(value: str) -> str:
     return str(promql.selector(value))
 
@@ -102,7 +123,7 @@ def _selector(value: str) -> str:
 _DURATION_SCHEMA = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name)]
-Labels = dict[LabelName, StrictStr]
+Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
 Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]
@@ -111,6 +132,7 @@ Seconds = Annotated[Decimal, BeforeValidator(_threshold),
 Percent = Annotated[Decimal, BeforeValidator(_percent),
                     WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 100})]
 Selector = Annotated[StrictStr, AfterValidator(_selector)]
+LinkBase = Annotated[StrictStr, AfterValidator(_link_base)]
 WindowExpr = Annotated[StrictStr, AfterValidator(promql.window_expr)]
 GroupBy = Annotated[list[LabelName], AfterValidator(lambda v: _unique(v, "group_by"))]
 
@@ -176,6 +198,16 @@ class EventsSLI(Model):
         return self
 
 
+class RawSLI(Model):
+    """A query that returns the error ratio itself over $window (Sloth's `raw` SLI).
+
+    Only the base window runs it; longer windows average its recorded values, so every
+    base window counts alike whatever its traffic (see the README).
+    """
+
+    error_ratio: WindowExpr
+
+
 class SLI(Model):
     """Exactly one of the kinds."""
 
@@ -183,6 +215,7 @@ class SLI(Model):
     latency: LatencySLI | None = None
     bool: BoolSLI | None = None
     events: EventsSLI | None = None
+    raw: RawSLI | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "SLI":
@@ -216,6 +249,8 @@ class Alerting(Model):
         {}, description="Extra annotations; values are Prometheus templates, as in any alert rule.")
     page: TierSwitch = Tier()
     ticket: TierSwitch = Tier()
+    missing_data: StrictBool = Field(True, description="Ticket when the SLI's total series are absent for "
+                                                       "`missing_data_for` (settings).")
 
 
 class SLO(Model):
@@ -223,6 +258,7 @@ class SLO(Model):
     description: StrictStr = ""
     objective: Objective = Field(description="Percent of good events, strictly between 0 and 100.")
     window: Duration | None = Field(None, description="Rolling SLO period; default from settings (30d).")
+    labels: Labels = Field({}, description="Added to every rule and alert of this SLO, after the service's.")
     sli: SLI
     alerting: Alerting = Alerting()
 
@@ -234,7 +270,7 @@ class Service(Model):
     description: StrictStr = ""
     owner: StrictStr = ""
     labels: Labels = {}
-    slos: Annotated[list[SLO], Field(min_length=1)]
+    slos: Annotated[list[SLO], Field(min_length=1, max_length=MAX_SLOS)]
 
 
 class TierSpec(Model):
@@ -266,7 +302,26 @@ class Settings(Model):
     default_window: Duration = Field(durations.parse("30d"), description="SLO period when an SLO sets none.")
     scrape_interval: Duration = Field(durations.parse("1m"), description="No window may be shorter than 4x this.")
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
-    runbook_base_url: StrictStr = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
-    grafana_url: StrictStr = Field("", description="Grafana base URL for dashboard links.")
+    runbook_base_url: LinkBase = Field("", description="Prefix of runbook links; empty: repo-relative paths.")
+    grafana_url: LinkBase = Field("", description="Grafana base URL for dashboard links.")
+    grafana_datasource: StrictStr = Field(
+        "", description="Prometheus data source the dashboards select first (name or uid); empty: Grafana's default.")
+    grafana_dashboards_dir: StrictStr = Field(
+        "/var/lib/grafana/dashboards/slo", description="Where Grafana reads output/grafana/dashboards/ (mounted or "
+                                                       "copied there); the provisioning file points at it.")
+    runbook_templates: StrictStr = Field(
+        "", description="Folder of Jinja templates that replace the shipped runbook templates, relative to "
+                        "the settings file; empty: the shipped ones.")
+    missing_data_for: Duration = Field(durations.parse("15m"), description="Ticket when an SLI's total "
+                                       "series are absent this long (per SLO: alerting.missing_data).")
+    grafana_folder: StrictStr = Field("SLOs", min_length=1, description="Title of the Grafana folder of the "
+                                      "dashboards, pushed (`slo push grafana`) or provisioned.")
+    ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
+        "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
+    external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "
+                                                    "rules; `slo lint` reports labels that collide with them.")
+    sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
+                                                  "(sloth_id, sloth_service, sloth_slo, sloth_window, "
+                                                  "sloth_severity), for dashboards built for Sloth's rules.")

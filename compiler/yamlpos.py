@@ -18,6 +18,7 @@ MAX_DEPTH = 32
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 Path = tuple[str | int, ...]
 
 
@@ -81,6 +82,8 @@ class _Builder:
             return self.mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        if node.tag == _TIMESTAMP:
+            return node.value  # a date (OpenSLO calendars) is read as the text it is written as
         if node.tag not in _PLAIN_TAGS:
             self.fail(node, path, f"YAML tag {node.tag!r} is not allowed; write a plain value")
             return None
@@ -119,13 +122,22 @@ class _TooLarge(Exception):
 
 def load(file: str, text: str) -> Document:
     """Parse one YAML document with positions; raises InputError with every problem found."""
+    docs = load_all(file, text)
+    if len(docs) != 1:
+        raise InputError([Problem(file, 1, 1, "", "holds several YAML documents; write one per file")])
+    return docs[0]
+
+
+def load_all(file: str, text: str) -> list[Document]:
+    """Parse every YAML document of a file (`---` separated), each with its own positions."""
     if len(text.encode()) > MAX_BYTES:
         raise InputError([Problem(file, 1, 1, "", f"file is larger than {MAX_BYTES // 1024} KiB")])
-    builder = _Builder(file)
+    roots = []
     try:
         loader = _Loader(text)
         try:
-            root = loader.get_single_node()
+            while loader.check_node():
+                roots.append(loader.get_node())
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -134,13 +146,26 @@ def load(file: str, text: str) -> Document:
         raise InputError([Problem(file, line, col, "", f"invalid YAML: {exc.problem or exc.context}")])
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, 1, 1, "", f"invalid YAML: {exc}")])
-    if root is None:
+    roots = [r for r in roots if not _empty(r)]
+    if not roots:
         raise InputError([Problem(file, 1, 1, "", "file is empty")])
-    try:
-        builder.doc.data = builder.build(root, ())
-    except _TooLarge as exc:
-        line, col = _mark(exc.node)
-        raise InputError([Problem(file, line, col, "", f"refused: {exc.message}")])
-    if builder.problems:
-        raise InputError(builder.problems)
-    return builder.doc
+    docs, problems, nodes = [], [], 0
+    for root in roots:
+        builder = _Builder(file)
+        builder.nodes = nodes  # the bound on alias expansion holds for the whole file
+        try:
+            builder.doc.data = builder.build(root, ())
+        except _TooLarge as exc:
+            line, col = _mark(exc.node)
+            raise InputError([Problem(file, line, col, "", f"refused: {exc.message}")])
+        nodes = builder.nodes
+        problems += builder.problems
+        docs.append(builder.doc)
+    if problems:
+        raise InputError(problems)
+    return docs
+
+
+def _empty(node: yaml.Node) -> bool:
+    # A stray `---` at the end of a file makes an empty document, not a problem.
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""

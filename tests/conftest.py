@@ -1,8 +1,11 @@
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+import realprom
+from compiler import pipeline, write
 from compiler.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,3 +49,18 @@ def write_spec(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text)
     return path
+
+
+@pytest.fixture(scope="session")
+def slo_prometheus(tmp_path_factory, promtool):
+    """A real Prometheus running the rules compiled from slos/ over two hours of backfilled history
+    (realprom.synthetic_history), evaluating every second; yields (server, plan, output folder)."""
+    work = tmp_path_factory.mktemp("prometheus")
+    settings = write_spec(work, "slo-settings.yaml", "rule_interval: 1s\n")
+    the_plan = pipeline.build_plan(ROOT / "slos", settings)
+    write.write(work / "output", pipeline.render(the_plan))
+    realprom.backfill(promtool, realprom.synthetic_history(the_plan, int(time.time()) - 30), work / "data")
+    rule_files = sorted((work / "output" / "prometheus").glob("*.rules.yml"))
+    with realprom.running(work, rule_files, work / "data") as server:
+        time.sleep(5)  # a few evaluations of every group at 1s
+        yield server, the_plan, work / "output"

@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -9,9 +10,18 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from decimal import Decimal
 from typing import Iterator
 
 import pytest
+
+from compiler import plan as planning
+from compiler.targets import promtool_tests
+
+# Backfilled history: every SLO burns at 10x its budget for two hours.
+BURN = Decimal(10)
+HISTORY_MINUTES = 120
+_EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
 
 
 def free_port() -> int:
@@ -47,6 +57,23 @@ def backfill(promtool: str, openmetrics: str, data: Path) -> None:
     source.write_text(openmetrics)
     subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
                    check=True, capture_output=True)
+
+
+def synthetic_history(the_plan: planning.Plan, end: int) -> str:
+    """Every SLO's synthetic input (the same series its promtool tests use), one sample a minute,
+    as OpenMetrics text ending at `end` (Unix seconds)."""
+    lines = []
+    for service in the_plan.services:
+        for slo in service.slos:
+            series, _ = promtool_tests.synthetic(slo, BURN * slo.budget, HISTORY_MINUTES)
+            for item in series:
+                match = _EXPANDING.fullmatch(item["values"])
+                start, step = float(match["start"]), float(match["step"])
+                for i in range(HISTORY_MINUTES + 1):
+                    ts = end - (HISTORY_MINUTES - i) * 60
+                    lines.append(f"{item['series']} {start + step * i} {ts}")
+    return "\n".join(sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))) \
+        + "\n# EOF\n"
 
 
 class Prometheus:

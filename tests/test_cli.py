@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 
-@pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["explain"], ["schema"]])
+@pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["lint"], ["explain"], ["schema"]])
 def test_help_everywhere(slo, command):
     result = slo(*command, "--help")
     assert result.code == 0 and "usage: slo" in result.out
@@ -22,19 +22,20 @@ def test_wrong_usage_exits_2(slo, args):
     assert result.code == 2 and "usage: slo" in result.err
 
 
-def test_explain_shows_each_tier_and_time_to_fire_at_a_full_outage(slo):
+def test_explain_shows_each_tier_its_detection_budget_and_reset_times(slo):
     result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "payments/api-availability: 99.9% over 30d, error budget 0.1% (43m 12s of full outage)"
-    # The 1h window reaches 14.4 x 0.1% after 1.44% of an hour (51.8s), then `for: 2m`.
-    assert lines[5].split() == ["page", "1h", "5m", "14.4", "2m", "2%", "2m", "51s", "6.63%"]
-    assert lines[8].split()[:4] == ["ticket", "3d", "6h", "1"]
+    assert lines[5].split()[:7] == ["tier", "long", "short", "burn", "rate", "for", "fires"]
+    # A full outage: fires after 5m (11.57% of the budget), never at 10x, resets 5m after it ends.
+    assert lines[6].split() == ["page", "1h", "5m", "14.4", "2m", "5m", "11.57%", "never", "-", "5m"]
+    assert lines[9].split()[:4] == ["ticket", "3d", "6h", "1"]
 
 
 def test_explain_at_a_slow_burn_says_which_tiers_never_fire(slo):
     result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos", "--error-rate", "0.5")
-    rows = {tuple(line.split()[:3]): line for line in result.out.splitlines()[4:]}
+    rows = {tuple(line.split()[:3]): line for line in result.out.splitlines()[6:]}
     assert "never" in rows[("page", "1h", "5m")] and "never" not in rows[("ticket", "3d", "6h")]
 
 
@@ -54,14 +55,14 @@ def test_schema_is_json_schema_of_the_spec(slo):
 
 def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = slo("check", "--out", ROOT / "output")
+    result = slo("check", "--out", ROOT / "output", "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
     assert result.code == 1
     assert result.lines == ["slo: promtool not found: install Prometheus' tools (Debian/Ubuntu: apt-get install "
                             "prometheus) or put promtool on PATH"]
 
 
 def test_check_of_an_empty_folder_says_to_compile_first(slo, tmp_path, promtool):
-    result = slo("check", "--out", tmp_path)
+    result = slo("check", "--out", tmp_path, "--slos", ROOT / "slos")
     assert result.code == 1 and "run `slo compile` first" in result.err
 
 

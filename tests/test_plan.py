@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from compiler import durations, plan
+from compiler import durations, pipeline, plan
 from compiler.spec import Settings
+from conftest import ROOT
 
 D = durations.parse
 
@@ -68,18 +69,49 @@ def test_threshold_is_burn_rate_times_budget_without_float_noise():
     assert str(found[0].error_ratio) == "0.0144"
 
 
+def _availability() -> plan.SLOPlan:
+    return pipeline.build_plan(ROOT / "slos", ROOT / "none").slo("payments", "api-availability")
+
+
 def test_full_outage_pages_within_minutes_and_spends_a_few_percent_of_budget():
-    page = plan.tiers(D("30d"), Decimal("0.001"), Settings(), {"page"})[0]
-    fire = plan.time_to_fire(page, Decimal("0.001"), Decimal(1))
-    assert fire < D("3m")
-    assert plan.budget_spent(fire, Decimal(1), Decimal("0.001"), D("30d")) < Decimal("0.07")
+    slo = _availability()
+    fire = plan.time_to_fire(slo, slo.pairs[0], Decimal(1), D("1m"), D("1m"))
+    # 51.8s of outage fill 1.44% of the hour, but the 5m rate first has to see them: 3m, then `for: 2m`.
+    assert fire == D("5m")
+    assert plan.budget_spent(fire, Decimal(1), slo.budget, slo.period) < Decimal("0.12")
 
 
-def test_sre_workbook_detection_time_at_the_threshold_rate():
-    # At 10x the page burn rate, the 1h window reaches its threshold in a tenth of an hour.
-    page = plan.tiers(D("30d"), Decimal("0.001"), Settings(), {"page"})[0]
-    assert plan.time_to_fire(page, Decimal("0.001"), Decimal("0.144")) == D("6m") + page.for_
-    assert plan.time_to_fire(page, Decimal("0.001"), Decimal("0.0144")) is None
+def test_detection_time_is_the_workbook_figure_plus_what_measuring_adds():
+    # At 10x the page burn rate the Workbook's 1h window reaches its threshold in 6m; the 5m rate
+    # trails by half its window, and the range holds one sample more than the window.
+    slo = _availability()
+    page = slo.pairs[0]
+    fire = plan.time_to_fire(slo, page, Decimal("0.144"), D("1m"), D("1m"))
+    assert D("6m") + D("2m30s") + page.for_ <= fire <= D("6m") + D("2m30s") + D("1m") + page.for_
+    assert plan.time_to_fire(slo, page, Decimal("0.0144"), D("1m"), D("1m")) is None
+
+
+def test_a_coarser_evaluation_interval_only_rounds_the_same_detection_time():
+    slo = _availability()
+    ticket = slo.pairs[-1]
+    fine = plan.time_to_fire(slo, ticket, Decimal("0.0011"), D("1m"), D("1m"))
+    coarse = plan.time_to_fire(slo, ticket, Decimal("0.0011"), D("30m"), D("1m"))
+    assert fine <= coarse <= fine + D("30m")
+
+
+def test_a_page_resets_within_its_short_window_after_an_outage():
+    slo = _availability()
+    resets = [plan.reset_time(slo, p, Decimal(1), D("1m"), D("1m")) for p in slo.pairs]
+    assert resets[0] == D("5m")  # the 5m short window, less the 1.44% of it that may hold errors
+    for pair, reset in zip(slo.pairs, resets):
+        assert pair.short * (1 - pair.error_ratio) <= reset <= pair.short + D("5m"), pair
+    assert plan.reset_time(slo, slo.pairs[0], Decimal("0.01"), D("1m"), D("1m")) is None
+
+
+def test_bool_slis_follow_the_traffic_one_sample_later():
+    found = pipeline.build_plan(ROOT / "slos", ROOT / "none")
+    probe, ratio = found.slo("platform", "ingress-probe"), found.slo("payments", "api-availability")
+    assert (probe.ramp(D("1m")), ratio.ramp(D("1m"))) == (6, 5)
 
 
 @pytest.mark.parametrize("text, ms", [("5m", 300_000), ("1h30m", 5_400_000), ("30d", 2_592_000_000),

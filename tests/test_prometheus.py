@@ -6,50 +6,16 @@ Checked through its HTTP API: every group healthy, every SLO's error ratio right
 below a burn rate of 10 active while those above stay quiet.
 """
 
-import re
-import time
-from decimal import Decimal
-
 import pytest
 
-import realprom
-
-from compiler import durations, pipeline, plan as planning, write
-from compiler.targets import promtool_tests
-from conftest import ROOT, write_spec
-
-BURN = Decimal(10)
-HISTORY_MINUTES = 120
-_EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
-
-
-def _openmetrics(the_plan: planning.Plan, end: int) -> str:
-    """Every SLO's synthetic input (the same series its promtool tests use), one sample a minute."""
-    lines = []
-    for service in the_plan.services:
-        for slo in service.slos:
-            series, _ = promtool_tests.synthetic(slo, BURN * slo.budget, HISTORY_MINUTES)
-            for item in series:
-                match = _EXPANDING.fullmatch(item["values"])
-                start, step = float(match["start"]), float(match["step"])
-                for i in range(HISTORY_MINUTES + 1):
-                    ts = end - (HISTORY_MINUTES - i) * 60
-                    lines.append(f"{item['series']} {start + step * i} {ts}")
-    return "\n".join(sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))) \
-        + "\n# EOF\n"
+from compiler import durations
+from realprom import BURN
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory, promtool):
-    work = tmp_path_factory.mktemp("prometheus")
-    settings = write_spec(work, "slo-settings.yaml", "rule_interval: 1s\n")
-    the_plan = pipeline.build_plan(ROOT / "slos", settings)
-    write.write(work / "output", pipeline.render(the_plan))
-    realprom.backfill(promtool, _openmetrics(the_plan, int(time.time()) - 30), work / "data")
-    rule_files = sorted((work / "output" / "prometheus").glob("*.rules.yml"))
-    with realprom.running(work, rule_files, work / "data") as server:
-        time.sleep(5)  # a few evaluations of every group at 1s
-        yield server, the_plan
+def prometheus(slo_prometheus):
+    server, the_plan, _ = slo_prometheus
+    return server, the_plan
 
 
 def test_every_rule_group_loads_and_evaluates_without_error(prometheus):

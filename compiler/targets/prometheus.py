@@ -30,9 +30,9 @@ def le_matcher(threshold_seconds) -> promql.Matcher:
     return promql.Matcher("le", "=~", pattern)
 
 
-def base_rates(slo: SLOPlan) -> tuple[str, str, bool]:
-    """(errors, total, errors may be absent) over the base window, by the SLO's group labels."""
-    sli, w, by = slo.sli, slo.base_text, slo.group_by
+def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]:
+    """(errors, total, errors may be absent) over the base window (or `window`), by the SLO's group labels."""
+    sli, w, by = slo.sli, window or slo.base_text, slo.group_by
     if sli.kind == "ratio":
         return _sum(by, f"rate({sli.ratio.errors}[{w}])"), _sum(by, f"rate({sli.ratio.total}[{w}])"), True
     if sli.kind == "latency":
@@ -45,6 +45,11 @@ def base_rates(slo: SLOPlan) -> tuple[str, str, bool]:
         m = sli.bool.metric
         return (_sum(by, f"count_over_time({m}[{w}]) - sum_over_time({m}[{w}])"),
                 _sum(by, f"count_over_time({m}[{w}])"), False)
+    if sli.kind == "raw":
+        # A ratio and no events: it counts as one event per sample, so longer windows average the
+        # base window's ratios (see the README); `>= 0` drops the NaN of an idle window.
+        ratio = f"({promql.with_window(sli.raw.error_ratio, w)}) >= 0"
+        return ratio, f"0 * ({ratio}) + 1", False
     events = sli.events
     return promql.with_window(events.errors, w), promql.with_window(events.total, w), True
 
@@ -63,14 +68,20 @@ def go_literal(text: str) -> str:
     return text.replace("{{", '{{ "{{" }}')
 
 
+def _routing_labels(slo: SLOPlan, tier: str, *extra: tuple[str, str]) -> dict[str, str]:
+    # Prometheus expands alert labels as templates, like annotations.
+    user = {k: go_literal(v) for k, v in (*extra, *slo.alert_labels, *slo.route(tier).labels)}
+    return {**user, **dict.fromkeys(slo.tier_labels, tier)}
+
+
 def alert(slo: SLOPlan, pair: Pair) -> dict:
     sel, budget, burn = selector(slo), number(slo.budget), number(pair.burn_rate)
-    expr = (f"max without ({names.WINDOW}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
-            f"and ignoring ({names.WINDOW})\n"
+    windows = ", ".join(slo.window_labels)
+    expr = (f"max without ({windows}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
+            f"and ignoring ({windows})\n"
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
-    route = slo.route(pair.tier)
-    labels = {**dict(slo.alert_labels), **dict(route.labels), names.TIER: pair.tier,
-              names.LONG_WINDOW: pair.long_text, names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
+    labels = {**_routing_labels(slo, pair.tier), names.LONG_WINDOW: pair.long_text,
+              names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
     rule = {"alert": slo.alert, "expr": _checked(expr)}
     if pair.for_:
         rule["for"] = pair.for_text
@@ -86,12 +97,30 @@ def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:
         f"as the {number(slo.objective_percent)}% objective over {slo.period_text} allows, over the last "
         f"{pair.long_text} and {pair.short_text}. This alert fires above {number(pair.burn_rate)}x, which spends "
         f"{number(pair.budget_spent)}% of the budget in {pair.long_text}.")
+    return _annotations(slo, f"{slo.service}/{slo.name} is burning its error budget too fast", description,
+                        slo.route(pair.tier).runbook_url)
+
+
+def _annotations(slo: SLOPlan, summary: str, description: str, runbook_url: str) -> dict[str, str]:
     if slo.description:
         description += f" SLO: {go_literal(slo.description)}"
-    ours = {"summary": f"{slo.service}/{slo.name} is burning its error budget too fast",
-            "description": description, "runbook_url": slo.route(pair.tier).runbook_url,
+    ours = {"summary": summary, "description": description, "runbook_url": runbook_url,
             "dashboard_url": slo.dashboard_url}
     return dict(sorted({**ours, **dict(slo.annotations)}.items()))
+
+
+def missing_data(slo: SLOPlan) -> dict:
+    """A ticket when the SLI's total series are gone: no data would otherwise look like no errors."""
+    missing = slo.missing_data
+    # absent() keeps only the SLO's identity, so the service labels are set here.
+    labels = _routing_labels(slo, "ticket", *slo.labels)
+    description = (f"{slo.service}/{slo.name} has had no total events series for {missing.for_text}: the SLO is not "
+                   f"measured, and a broken exporter or a renamed metric could hide an outage.")
+    return {"alert": missing.alert,
+            "expr": _checked(f"absent({names.total_rate(slo.base_text)}{selector(slo)})"),
+            "for": missing.for_text, "labels": dict(sorted(labels.items())),
+            "annotations": _annotations(slo, f"{slo.service}/{slo.name} has no SLI data", description,
+                                        missing.runbook_url)}
 
 
 def group(slo: SLOPlan, interval: str) -> dict:
@@ -109,7 +138,7 @@ def group(slo: SLOPlan, interval: str) -> dict:
             expr = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
         else:
             expr = f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
-        rules.append(_record(names.error_ratio(w), expr, {**labels, names.WINDOW: w}))
+        rules.append(_record(names.error_ratio(w), expr, {**labels, **dict.fromkeys(slo.window_labels, w)}))
     info = {**labels, "objective": number(slo.objective_percent), "window": slo.period_text,
             "owner": slo.owner, "description": slo.description}
     rules += [
@@ -121,6 +150,8 @@ def group(slo: SLOPlan, interval: str) -> dict:
         _record(names.INFO, "vector(1)", dict(sorted(info.items()))),
     ]
     rules += [alert(slo, pair) for pair in slo.pairs]
+    if slo.missing_data:
+        rules.append(missing_data(slo))
     return {"name": names.group(slo.service, slo.name), "interval": interval, "rules": rules}
 
 

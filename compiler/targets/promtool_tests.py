@@ -124,8 +124,9 @@ def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str
     except Unsupported:
         bad = None
     if bad is not None:
-        # Errors are a subset of total (same metric, more matchers): add good events beside them.
-        for name in (m.name for m in errors.matchers):
+        # Errors are a subset of total (same metric, more matchers): add good events beside them,
+        # in the same group.
+        for name in (m.name for m in errors.matchers if m.name not in groups):
             for value in [m.value for m in total.matchers if m.name == name] + list(_FALLBACKS):
                 good = {k: v for k, v in {**bad, name: value}.items() if v}
                 if _matches(total, good) and not _matches(errors, good):
@@ -134,6 +135,8 @@ def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str
     bad, all_ = _assign(_matchers(errors), groups), _assign(_matchers(total), groups)
     if _matches(total, bad) or _matches(errors, all_):
         raise Unsupported("errors and total select overlapping series in a way synthetic input cannot follow")
+    if any(bad.get(g) != all_.get(g) for g in groups):
+        raise Unsupported("errors and total select different values of a group_by label")
     return [(bad, ratio * TRAFFIC), (all_, TRAFFIC)]
 
 
@@ -148,7 +151,7 @@ def _simple_events(expr: str) -> tuple[promql.Selector, tuple[str, ...]]:
     if modifier is not None and str(modifier.type) != "AggModifierType.By":
         raise Unsupported("events expression aggregates with `without`")
     vector = node.expr.args[0].vector_selector
-    return promql.selector(str(vector)), tuple(modifier.labels) if modifier else ()
+    return promql.from_node(vector), tuple(modifier.labels) if modifier else ()
 
 
 def _series_text(labels: dict[str, str]) -> str:
@@ -158,25 +161,58 @@ def _series_text(labels: dict[str, str]) -> str:
     return f"{metric}{{{inner}}}" if inner or not metric else metric
 
 
+QUIET = None  # a phase without events: counters stay flat, gauges have no samples
+GONE = "gone"  # a phase in which the SLI's series do not exist at all
+
+
+def _values(steps: list[tuple[Decimal | None, int]], counter: bool) -> str:
+    """Expanding notation for consecutive (value or increase per step, steps) phases, None for no sample.
+
+    A counter starts at 0 and each phase continues from the last value, so its rate changes exactly at
+    the phase boundary; a gauge holds each phase's value.
+    """
+    first, out, last = True, [], Decimal(0)
+    for value, count in steps:
+        if value is None:
+            out.append(f"_x{count}")
+            continue
+        start = (last + value if counter else value) if not first else (0 if counter else value)
+        span = count if first else count - 1
+        out.append(f"{number(Decimal(start))}+{number(value if counter else Decimal(0))}x{span}")
+        last, first = Decimal(start) + (value * span if counter else 0), False
+    return " ".join(out)
+
+
 def synthetic(slo: SLOPlan, ratio: Decimal, samples: int) -> tuple[list[dict], dict[str, str]]:
     """(input_series, group labels of the resulting alerts) for a constant error ratio."""
+    return phased(slo, [(ratio, samples)])
+
+
+def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tuple[list[dict], dict[str, str]]:
+    """Like `synthetic`, for consecutive phases of (error ratio, QUIET or GONE; steps)."""
     sli = slo.sli
 
-    def counter(increase: Decimal) -> str:
-        return f"0+{number(increase)}x{samples}"
+    def each(per_ratio, quiet):
+        """Per series: the phases' values; `per_ratio(ratio)` gives one value per series."""
+        columns = [per_ratio(Decimal(0) if r in (QUIET, GONE) else r) for r, _ in phases]
+        return [[(None if r is GONE else quiet if r is QUIET else column[i], n) for column, (r, n)
+                 in zip(columns, phases)] for i in range(len(columns[0]))]
 
+    if sli.kind == "raw":
+        raise Unsupported("a raw SLI's query gives a ratio, not events that synthetic input can follow")
     if sli.kind == "bool":
         labels = _assign(_matchers(promql.selector(sli.bool.metric)), slo.group_by)
-        series = [(labels, f"{number(1 - ratio)}+0x{samples}")]
+        series = [(labels, steps, False) for steps in each(lambda r: [1 - r], None)]
         groups = slo.group_by
     elif sli.kind == "latency":
         hist = promql.selector(sli.latency.histogram)
         labels = _assign(hist.matchers, slo.group_by)
         metric = hist.metric
         le = number(sli.latency.threshold)
-        series = [({**labels, "__name__": metric + "_bucket", "le": le}, counter((1 - ratio) * TRAFFIC)),
-                  ({**labels, "__name__": metric + "_bucket", "le": "+Inf"}, counter(TRAFFIC)),
-                  ({**labels, "__name__": metric + "_count"}, counter(TRAFFIC))]
+        names_ = [{**labels, "__name__": metric + "_bucket", "le": le},
+                  {**labels, "__name__": metric + "_bucket", "le": "+Inf"}, {**labels, "__name__": metric + "_count"}]
+        increases = each(lambda r: [(1 - r) * TRAFFIC, TRAFFIC, TRAFFIC], Decimal(0))
+        series = [(labels_, steps, True) for labels_, steps in zip(names_, increases)]
         groups = slo.group_by
     else:
         if sli.kind == "ratio":
@@ -186,9 +222,12 @@ def synthetic(slo: SLOPlan, ratio: Decimal, samples: int) -> tuple[list[dict], d
             (errors, groups), (total, total_groups) = _simple_events(sli.events.errors), _simple_events(sli.events.total)
             if groups != total_groups:
                 raise Unsupported("events errors and total aggregate by different labels")
-        series = [(labels, counter(inc)) for labels, inc in _counters(errors, total, groups, ratio)]
+        labels_ = [labels for labels, _ in _counters(errors, total, groups, Decimal(0))]
+        increases = each(lambda r: [inc for _, inc in _counters(errors, total, groups, r)], Decimal(0))
+        series = [(labels, steps, True) for labels, steps in zip(labels_, increases)]
     group_labels = {g: series[0][0].get(g, "") for g in groups}
-    return [{"series": _series_text(labels), "values": values} for labels, values in series], group_labels
+    return ([{"series": _series_text(labels), "values": _values(steps, counter)} for labels, steps, counter in series],
+            group_labels)
 
 
 _ACTION = re.compile(r"{{\s*(.*?)\s*}}")
@@ -211,16 +250,17 @@ def _expand(template: str, value: float, labels: dict[str, str]) -> str:
 def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int) -> dict:
     """A test at constant burn rate `burn` from time 0, checked at `eval_time`.
 
-    The first evaluation with two samples (at one interval) makes a pair pending; it fires once
-    its `for` has passed.
+    A rate needs two samples, so a pair becomes pending at the second evaluation (one interval);
+    a bool SLI counts samples and is pending from the first. It fires once its `for` has passed.
     """
-    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - interval]
+    pending = 0 if slo.sli.kind == "bool" else interval
+    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - pending]
     series, group_labels = synthetic(slo, burn * slo.budget, eval_time // interval + 1)
     base = {**dict(slo.labels), **dict(slo.identity), **group_labels}
     alerts = []
     for pair in firing:
         rule = prometheus.alert(slo, pair)
-        labels = {**base, **rule["labels"]}
+        labels = {**base, **{k: _expand(v, float(burn), base) for k, v in rule["labels"].items()}}
         alerts.append({"exp_labels": dict(sorted(labels.items())),
                        "exp_annotations": {k: _expand(v, float(burn), labels) for k, v in rule["annotations"].items()}})
     return {"name": f"{slo.service}/{slo.name}: {title}", "interval": durations.to_text(interval),

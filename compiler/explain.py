@@ -1,0 +1,45 @@
+"""`slo explain`: what each alert tier of one SLO does, from the same formulas the tests assert."""
+
+from decimal import Decimal
+
+from . import durations, plan
+
+HEADER = ("tier", "long", "short", "burn rate", "for", "fires at {rate}", "budget spent", "fires at 10x",
+          "budget spent", "resets after")
+
+
+def _fires(slo: plan.SLOPlan, pair: plan.Pair, ratio: Decimal, interval: int, scrape: int) -> tuple[str, str]:
+    """(time to fire, share of the period's budget spent by then) at a constant error ratio."""
+    fire = plan.time_to_fire(slo, pair, ratio, interval, scrape)
+    if fire is None:
+        return "never", "-"
+    return durations.human(fire), f"{plan.budget_spent(fire, ratio, slo.budget, slo.period) * 100:.2f}%"
+
+
+def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: int) -> str:
+    """Per tier: windows, burn rate, time to fire and budget spent at `error_percent` and at 10x
+    the budget, and how long after such errors stop the alert stops, with rules evaluated every
+    `interval` over series scraped every `scrape`."""
+    ratio = error_percent / 100
+    tenfold = min(10 * slo.budget, Decimal(1))
+    budget_time = slo.budget_time
+    lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
+             f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
+             f"SLI: {slo.sli.kind}; measured over {slo.base_text} from raw series, longer windows derived",
+             f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
+             f"is gone in {durations.human(int(budget_time / ratio))}",
+             f"times count from the start of errors after a clean long window, `for` included, with rules "
+             f"evaluated every {durations.to_text(interval)} on scrapes every {durations.to_text(scrape)}; resets count from the end of errors at "
+             f"{plan.number(error_percent)}%", ""]
+    if not slo.pairs:
+        return "\n".join(lines + ["no alert tiers are enabled"]) + "\n"
+    rows = [tuple(h.format(rate=f"{plan.number(error_percent)}%") for h in HEADER)]
+    for pair in slo.pairs:
+        reset = plan.reset_time(slo, pair, ratio, interval, scrape)
+        rows.append((pair.tier, pair.long_text, pair.short_text, plan.number(pair.burn_rate),
+                     pair.for_text if pair.for_ else "-", *_fires(slo, pair, ratio, interval, scrape),
+                     *_fires(slo, pair, tenfold, interval, scrape),
+                     "-" if reset is None else durations.human(reset)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,302 @@
+"""`slo lint`: checks that promtool does not make, on user queries and on the generated rules.
+
+promtool proves that the rules parse and that the generated tests hold. It cannot know that a
+rate reads a gauge, that a range holds too few scrapes, that a threshold is no bucket of the
+histogram, or that an alert tier can never fire at the chosen objective (SRE Workbook: at a 90%
+SLO a full outage spends only 1.4% of a 30-day budget in an hour, so a tier that waits for 2%
+in an hour is dead). Each finding has a severity, a code, its place in the spec and a fix.
+
+The checks are pure. The live ones ask a running Prometheus through `Live`, which the command
+line fills with an HTTP client.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Iterator, Protocol
+
+import promql_parser
+
+from . import durations, plan, promql
+from .plan import SLOPlan, number
+from .problems import Problem
+from .spec import Service, Settings
+from .targets import prometheus
+from .yamlpos import Document
+
+ERROR, WARNING = "error", "warning"
+COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
+RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
+# The default buckets of the official client libraries (Go, Java, Python, Ruby), in seconds.
+DEFAULT_BUCKETS = tuple(map(Decimal, ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+                                      "10")))
+FULL_OUTAGE = Decimal(1)
+LIVE_LOOKBACK = "1h"  # a selector that matched nothing for this long is taken as matching nothing
+
+
+class Live(Protocol):
+    def query(self, expr: str) -> list[dict]: ...
+
+    def external_labels(self) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    line: int
+    col: int
+    field: str
+    severity: str
+    code: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        text = f"{self.severity} {self.code}: {self.message}; fix: {self.fix}"
+        return str(Problem(self.file, self.line, self.col, self.field, text))
+
+
+@dataclass(frozen=True)
+class Query:
+    """One of an SLO's two base-window expressions, the only ones that read raw series."""
+
+    role: str  # errors | total
+    path: tuple  # the spec field it comes from, under the SLO
+    node: promql_parser.Expr
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One SLO, with the spec it came from so that findings name their place."""
+
+    slo: SLOPlan
+    doc: Document
+    service: Service
+    index: int
+
+    def finding(self, path: tuple, severity: str, code: str, message: str, fix: str, *,
+                in_slo: bool = True, at_key: bool = False) -> Finding:
+        place = self.doc.problem(("slos", self.index, *path) if in_slo else path, "", at_key=at_key)
+        return Finding(place.file, place.line, place.col, place.field, severity, code, message, fix)
+
+    def queries(self) -> list[Query]:
+        kind = self.slo.sli.kind
+        if kind in ("ratio", "events"):
+            paths = (("sli", kind, "errors"), ("sli", kind, "total"))
+        elif kind == "raw":
+            paths = (("sli", kind, "error_ratio"),) * 2
+        else:
+            paths = (("sli", kind, "histogram" if kind == "latency" else "metric"),) * 2
+        errors, total, _ = prometheus.base_rates(self.slo)
+        return [Query("errors", paths[0], promql.check(errors)), Query("total", paths[1], promql.check(total))]
+
+
+def _nodes(node: promql_parser.Expr, kind: type) -> list:
+    found: list = []
+    promql_parser.walk(node, lambda n: found.append(n) if isinstance(n, kind) else None)
+    return found
+
+
+def _ms(delta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+def ranges(subject: Subject, settings: Settings) -> Iterator[Finding]:
+    floor = plan.SCRAPES_PER_WINDOW * settings.scrape_interval
+    for query in subject.queries():
+        for matrix in _nodes(query.node, promql_parser.MatrixSelector):
+            if _ms(matrix.range) < floor:
+                yield subject.finding(
+                    query.path, ERROR, "range-too-short",
+                    f"a [{durations.to_text(_ms(matrix.range))}] range holds fewer than {plan.SCRAPES_PER_WINDOW} "
+                    f"scrapes at the {durations.to_text(settings.scrape_interval)} scrape interval: a rate over it "
+                    f"is empty or jumps with every missed scrape",
+                    f"use $window, or a range of at least {durations.to_text(floor)}")
+
+
+def counters(subject: Subject) -> Iterator[Finding]:
+    for query in subject.queries():
+        for call in _nodes(query.node, promql_parser.Call):
+            if call.func.name not in RATE_FUNCTIONS or not isinstance(call.args[0], promql_parser.MatrixSelector):
+                continue
+            metric = promql.from_node(call.args[0].vector_selector).metric
+            if metric and not metric.endswith(COUNTER_SUFFIXES):
+                yield subject.finding(
+                    query.path, WARNING, "rate-of-non-counter",
+                    f"{call.func.name}() of {metric}, whose name is not a counter's ({', '.join(COUNTER_SUFFIXES)}): "
+                    f"the rate of a gauge means nothing",
+                    "use a counter, or the bool SLI for a 0/1 gauge")
+    if subject.slo.sli.kind == "bool":
+        metric = promql.selector(subject.slo.sli.bool.metric).metric
+        if metric.endswith(COUNTER_SUFFIXES):
+            yield subject.finding(("sli", "bool", "metric"), WARNING, "bool-of-counter",
+                                  f"{metric} is named like a counter, but a bool SLI reads a gauge that is 0 or 1",
+                                  "use the ratio SLI for counters")
+
+
+def selectors(subject: Subject) -> Iterator[Finding]:
+    for query in subject.queries():
+        for node in _nodes(query.node, promql_parser.VectorSelector):
+            sel = promql.from_node(node)
+            if node.matchers.or_matchers or sel.metric or any(m.op == "=" and m.value for m in sel.matchers):
+                continue
+            yield subject.finding(
+                query.path, ERROR, "selector-without-equality",
+                f"{sel} has no equality matcher: regular expressions alone pick its series, across every metric "
+                f"name, which is slow and easily matches more than meant",
+                'name the metric, or add a label="value" matcher')
+
+
+def group_split(subject: Subject) -> Iterator[Finding]:
+    sli = subject.slo.sli
+    if sli.kind != "ratio":
+        return
+    errors, total = promql.selector(sli.ratio.errors), promql.selector(sli.ratio.total)
+    for i, name in enumerate(subject.slo.group_by):
+        if {m for m in errors.matchers if m.name == name} != {m for m in total.matchers if m.name == name}:
+            yield subject.finding(
+                ("sli", "ratio", "group_by", i), ERROR, "group-by-error-label",
+                f"errors and total select {name} differently, so grouping by {name} puts errors and good events "
+                f"in different groups: each group's error ratio is 0 or 1",
+                f"remove {name} from group_by")
+
+
+def threshold(subject: Subject) -> Iterator[Finding]:
+    sli = subject.slo.sli
+    if sli.kind == "latency" and sli.latency.threshold not in DEFAULT_BUCKETS:
+        le = number(sli.latency.threshold)
+        yield subject.finding(
+            ("sli", "latency", "threshold"), WARNING, "threshold-not-default-bucket",
+            f'{le}s is none of the client libraries\' default buckets: unless the histogram was given an le="{le}" '
+            f"bucket, no request counts as fast enough",
+            "use a bucket boundary of the histogram; `slo lint --prometheus URL` reads them")
+
+
+def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
+    slo = subject.slo
+    budget_ms = slo.budget_time
+    at = ("objective",)
+    if budget_ms < plan.SHORT_BUDGET:
+        yield subject.finding(
+            at, WARNING, "budget-too-small",
+            f"{number(slo.objective_percent)}% over {slo.period_text} leaves {durations.human(budget_ms)} of full "
+            f"outage: one slow deploy or a few failed scrapes spend all of it",
+            "lower the objective, or lengthen the window")
+    fires = []
+    for pair in slo.pairs:
+        fire = plan.time_to_fire(slo, pair, FULL_OUTAGE, settings.rule_interval, settings.scrape_interval)
+        if fire is None:
+            spent = plan.budget_spent(pair.long, FULL_OUTAGE, slo.budget, slo.period) * 100
+            yield subject.finding(
+                at, ERROR, "tier-never-fires",
+                f"the {pair.tier} tier {pair.long_text}/{pair.short_text} waits for a burn rate of "
+                f"{number(pair.burn_rate)}, but at {number(slo.objective_percent)}% even a full outage burns only "
+                f"{number(1 / slo.budget)}x (spending {spent:.2f}% of the budget in {pair.long_text}, not "
+                f"{number(pair.budget_spent)}%): the alert can never fire",
+                f"turn the tier off (alerting.{pair.tier}: false), or give it longer windows in the settings' tiers")
+        elif pair.tier == "page":
+            fires.append(fire)
+    if fires and min(fires) > budget_ms:
+        yield subject.finding(
+            at, ERROR, "page-after-budget",
+            f"a full outage pages after {durations.human(min(fires))}, when the whole budget "
+            f"({durations.human(budget_ms)}) is already spent",
+            "lower the objective, lengthen the window, or shorten the page tier's `for`")
+
+
+def external_labels(subject: Subject, external: dict[str, str]) -> Iterator[Finding]:
+    alerting = subject.service.slos[subject.index].alerting
+    owned = [(("labels", k), k, False) for k in subject.service.labels]
+    owned += [(("alerting", "labels", k), k, True) for k in alerting.labels]
+    owned += [(("alerting", tier, "labels", k), k, True)
+              for tier in ("page", "ticket") if getattr(alerting, tier) for k in getattr(alerting, tier).labels]
+    for path, name, in_slo in owned:
+        if name in external:
+            yield subject.finding(
+                path, ERROR, "external-label-conflict",
+                f"{name} is an external label of Prometheus ({name}={external[name]!r}): it attaches external "
+                f"labels only where a series or alert lacks them, so this value hides the server's own",
+                "rename the label", in_slo=in_slo, at_key=True)
+    for i, name in enumerate(subject.slo.group_by):
+        if name in external:
+            yield subject.finding(
+                ("sli", subject.slo.sli.kind, "group_by", i), WARNING, "group-by-external-label",
+                f"{name} is an external label: series inside Prometheus do not carry it, so grouping by it "
+                f"gives one group with an empty {name}",
+                f"remove {name} from group_by; Prometheus adds it to every result on the way out")
+
+
+def live_series(subject: Subject, server: Live) -> Iterator[Finding]:
+    if subject.slo.sli.kind == "latency":
+        yield from _live_histogram(subject, server)
+        return
+    seen = set()
+    for query in subject.queries():
+        for node in _nodes(query.node, promql_parser.VectorSelector):
+            sel = str(promql.from_node(node))
+            if node.matchers.or_matchers or (query.role, sel) in seen:
+                continue
+            seen.add((query.role, sel))
+            if server.query(f"count(last_over_time({sel}[{LIVE_LOOKBACK}]))"):
+                continue
+            if query.role == "errors":
+                yield subject.finding(query.path, WARNING, "selector-matches-nothing",
+                                      f"{sel} matched no series in the last {LIVE_LOOKBACK}",
+                                      "check its name and labels; an error counter may only appear with the first "
+                                      "error, which the rules count as zero errors until then")
+            else:
+                yield subject.finding(query.path, ERROR, "selector-matches-nothing",
+                                      f"{sel} matched no series in the last {LIVE_LOOKBACK}: the SLO measures nothing",
+                                      "check the metric name and labels against the server")
+
+
+def _live_histogram(subject: Subject, server: Live) -> Iterator[Finding]:
+    sli = subject.slo.sli.latency
+    hist = promql.selector(sli.histogram)
+    buckets = hist.with_metric(hist.metric + "_bucket")
+    path = ("sli", "latency", "histogram")
+    found = server.query(f"count by (le) (last_over_time({buckets}[{LIVE_LOOKBACK}]))")
+    bounds = sorted({b for b in map(_bound, (r["metric"].get("le", "") for r in found)) if b is not None})
+    if not bounds:
+        yield subject.finding(path, ERROR, "selector-matches-nothing",
+                              f"{buckets} matched no series in the last {LIVE_LOOKBACK}: the SLO measures nothing",
+                              "check the histogram name (without _bucket) and labels against the server")
+    elif sli.threshold not in bounds:
+        finite = [b for b in bounds if b.is_finite()]
+        near = min(finite, key=lambda b: abs(b - sli.threshold), default=None)
+        yield subject.finding(
+            ("sli", "latency", "threshold"), ERROR, "missing-le-bucket",
+            f"{hist.metric} has no le=\"{number(sli.threshold)}\" bucket; its buckets are "
+            f"{', '.join(number(b) for b in finite) or 'only +Inf'}",
+            f"set threshold to a bucket boundary{f' such as {number(near)}' if near is not None else ''}, or add the "
+            f"bucket to the histogram")
+
+
+def _bound(le: str) -> Decimal | None:
+    try:
+        return Decimal(le)
+    except InvalidOperation:
+        return None
+
+
+def subjects(specs: list[tuple[Document, Service]], the_plan: plan.Plan) -> list[Subject]:
+    by_name = {service.service: (doc, service) for doc, service in specs}
+    out = []
+    for service_plan in the_plan.services:
+        doc, service = by_name[service_plan.name]
+        index = {s.name: i for i, s in enumerate(service.slos)}
+        out += [Subject(slo, doc, service, index[slo.name]) for slo in service_plan.slos]
+    return out
+
+
+def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Live | None = None) -> list[Finding]:
+    """Every finding of every SLO, sorted by place."""
+    settings = the_plan.settings
+    external = {**settings.external_labels, **(server.external_labels() if server else {})}
+    findings: set[Finding] = set()
+    for subject in subjects(specs, the_plan):
+        for check in (ranges(subject, settings), counters(subject), selectors(subject), group_split(subject),
+                      threshold(subject), budget(subject, settings), external_labels(subject, external)):
+            findings.update(check)
+        if server is not None:
+            findings.update(live_series(subject, server))
+    return sorted(findings)

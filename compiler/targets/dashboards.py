@@ -1,0 +1,129 @@
+"""One Grafana dashboard per service: a row per SLO, every query on the recorded series.
+
+Each row shows the SLO's objective, its SLI over the period, the error budget left (now and over
+time), the burn rate of every alert window against the tiers' thresholds, the request and error
+rates, and the SLO's active alerts, next to its description, owner and runbooks. A variable per
+`group_by` label narrows the rows of the SLOs grouped by it.
+"""
+
+from grafanalib import core as g
+
+from .. import durations, markdown, names, plan as planning
+from ..plan import Plan, ServicePlan, SLOPlan, number
+from . import panels, prometheus
+from .panels import BAD, GOOD, WARN, at, query, steps
+
+ROW_HEIGHT = 23  # grid units of one SLO's block, its row panel included
+TIER_COLOUR = {"ticket": WARN, "page": BAD}
+RATE_UNIT = {"ratio": "reqps", "latency": "reqps", "events": "ops", "bool": "none", "raw": "none"}
+# Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
+TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS = 1, 2, 3, 4, 6, 7, 8, 9
+BURN_RATE = names.BURN_RATE_PANEL
+
+
+def selector(slo: SLOPlan) -> str:
+    """The SLO's recorded series, narrowed by the dashboard's variable of each group label."""
+    groups = "".join(f', {g}=~"${g}"' for g in slo.group_by)
+    return prometheus.selector(slo)[:-1] + groups + "}"
+
+
+def legend(slo: SLOPlan, prefix: str = "") -> str:
+    labels = " ".join(f"{g}={{{{{g}}}}}" for g in slo.group_by)
+    return " ".join(part for part in (prefix, labels) if part) or slo.name
+
+
+def alert_windows(slo: SLOPlan) -> list[str]:
+    return [durations.to_text(w) for w in sorted({w for p in slo.pairs for w in (p.long, p.short)})]
+
+
+def tier_thresholds(slo: SLOPlan) -> list[dict]:
+    """A step at each pair's burn rate, coloured by its tier; page wins where both share a rate."""
+    rates = {}
+    for pair in sorted(slo.pairs, key=lambda p: p.tier, reverse=True):
+        rates[pair.burn_rate] = TIER_COLOUR[pair.tier]
+    return steps(GOOD, *((colour, float(rate)) for rate, colour in sorted(rates.items())))
+
+
+def runbook_links(slo: SLOPlan) -> list[dict]:
+    return [panels.link(f"Runbook: {slo.alert} ({tier})", slo.route(tier).runbook_url) for tier in slo.tiers]
+
+
+def about(slo: SLOPlan) -> str:
+    """The row's text panel: what the SLO promises, who owns it, how it is measured."""
+    budget = durations.human(planning.budget_time(slo.budget, slo.period))
+    errors, total, _ = prometheus.base_rates(slo)
+    lines = [markdown.inline(slo.description) or f"{slo.service}/{slo.name}", "",
+             f"- **Owner:** {markdown.inline(slo.owner) or 'not set'}",
+             f"- **Objective:** {number(slo.objective_percent)}% of events good over {slo.period_text}; error "
+             f"budget {number(slo.budget * 100)}% ({budget} of full outage)",
+             f"- **SLI** ({slo.sli.kind}), over {slo.base_text}:", "", "```promql", f"# errors\n{errors}",
+             f"# total\n{total}", "```", ""]
+    lines += [f"- [{link['title']}]({link['url']})" for link in runbook_links(slo)]
+    return "\n".join(lines) + "\n"
+
+
+def slo_row(slo: SLOPlan, y: int) -> list:
+    def pid(offset: int) -> int:
+        return names.panel_id(slo.position, offset)
+
+    sel, budget = selector(slo), number(slo.budget)
+    objective = float(slo.objective)
+    decimals = max(0, -slo.objective_percent.as_tuple().exponent)
+    period_ratio = names.error_ratio(slo.period_text)
+    runbooks = runbook_links(slo)
+    burn_targets = [query(f"{names.error_ratio(w)}{sel} / {budget}", chr(ord("A") + i), legend(slo, w))
+                    for i, w in enumerate(alert_windows(slo))]
+    pairs_text = "; ".join(f"{p.tier}: {p.long_text} and {p.short_text} above {number(p.burn_rate)}"
+                           for p in slo.pairs) or "no alert tiers"
+    title = f"{slo.name}: {number(slo.objective_percent)}% over {slo.period_text}"
+    return [
+        panels.row(pid(0), title, y),
+        panels.text(pid(TEXT), "About", at(0, y + 1, 8, 16), about(slo)),
+        panels.stat(pid(OBJECTIVE), "Objective", at(8, y + 1, 4, 4),
+                    [query(f"{names.OBJECTIVE}{prometheus.selector(slo)}", "A", instant=True)],
+                    "percentunit", steps(GOOD), decimals + 2),
+        panels.stat(pid(SLI), f"SLI over {slo.period_text}", at(12, y + 1, 4, 4),
+                    [query(f"1 - {period_ratio}{sel}", "A", legend(slo), instant=True)],
+                    "percentunit", steps(BAD, (GOOD, objective)), decimals + 3),
+        panels.stat(pid(BUDGET), "Error budget remaining", at(16, y + 1, 4, 4),
+                    [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo), instant=True)],
+                    "percentunit", panels.budget_steps(), 1),
+        panels.stat(pid(BURN_NOW), f"Burn rate over {slo.base_text}", at(20, y + 1, 4, 4),
+                    [query(f"{names.CURRENT_BURN_RATE}{sel}", "A", legend(slo), instant=True)],
+                    panels.TIMES, tier_thresholds(slo), 2, runbooks),
+        panels.timeseries(pid(BUDGET_TREND), "Error budget remaining over time", at(8, y + 5, 16, 4),
+                          [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo))], "percentunit",
+                          panels.budget_steps()),
+        panels.timeseries(pid(BURN_RATE), "Burn rate per alert window", at(8, y + 9, 16, 8), burn_targets, "x",
+                          tier_thresholds(slo), runbooks,
+                          f"Error ratio over each window divided by the error budget ({budget}). An alert "
+                          f"fires when both windows of a pair exceed its burn rate: {pairs_text}."),
+        panels.timeseries(pid(RATES), f"Events and errors (rate over {slo.base_text})", at(0, y + 17, 12, 6),
+                          [query(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total")),
+                           query(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
+                          RATE_UNIT[slo.sli.kind]),
+        panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
+                     [query(f'ALERTS{{alertname="{slo.alert}", {sel[1:]}', "A", table=True)],
+                     [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True,
+                                                                       "__name__": True}}}]),
+    ]
+
+
+def variables(service: ServicePlan, datasource: str) -> list[g.Template]:
+    groups = sorted({g for slo in service.slos for g in slo.group_by})
+    values_of = f'{names.BUDGET_REMAINING}{{{names.SERVICE}="{service.name}"}}'
+    return [panels.datasource_variable(datasource)] + [panels.label_variable(g, values_of) for g in groups]
+
+
+def render_service(service: ServicePlan, plan: Plan) -> bytes:
+    rows = [panel for slo in service.slos for panel in slo_row(slo, slo.position * ROW_HEIGHT)]
+    description = " · ".join(part for part in (service.description, f"owner: {service.owner}" if service.owner
+                                               else "") if part)
+    overview = g.DashboardLink(title="All SLOs", type="link", uri=f"/d/{names.OVERVIEW_UID}", icon="dashboard",
+                               includeVars=False, keepTime=True)
+    return panels.dashboard(names.dashboard_uid(service.name), f"SLOs / {service.name}", description, rows,
+                            variables(service, plan.settings.grafana_datasource), [service.name], [overview])
+
+
+def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
+    return {names.dashboard_path(s.name): (render_service(s, plan), s.source) for s in plan.services}

@@ -1,0 +1,130 @@
+"""Long windows are cheap and still exact: recorded ratios against the exact ratio of the raw series.
+
+Four days of raw counters are backfilled into a real Prometheus (`promtool tsdb create-blocks-from
+openmetrics`), then the rules' history as production would have recorded it (`create-blocks-from
+rules`, at the rules' 1m interval): first the base-window rates from the raw series, then every
+window's ratio from those recorded rates. Each recorded `slo:sli_error:ratio_rate<W>` is compared
+with `sum(rate(errors[W])) / sum(rate(total[W]))` over the raw series, under steady traffic and
+under busy hours at 0.1% errors alternating with quiet hours at 5%, where an average of 5m ratios
+is off by more than a factor of ten.
+
+Windows under an hour are left out on purpose: each recorded base rate covers the 5m before its
+evaluation, so a 30m window that starts right after a busy hour also counts part of that hour. Only
+alert short windows are that short, and they are paired with a long window that is accurate.
+"""
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import realprom
+from compiler import durations, names
+from conftest import write_spec
+
+DAYS = 4
+# Requests and errors per minute, by the hour of day: steady traffic, and busy hours at 0.1% errors
+# alternating with quiet hours at 5%.
+TRAFFIC = {"steady": lambda hour: (1000, 2), "uneven": lambda hour: (6000, 6) if hour % 2 else (60, 3)}
+SPEC = "service: shop\nslos:\n" + "".join(f"""\
+  - name: {job}
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{{job="{job}", code="500"}}
+        total: http_requests_total{{job="{job}"}}
+""" for job in TRAFFIC)
+
+
+def tolerance(window: int) -> float:
+    if window >= durations.parse("1d"):
+        return 0.02
+    return 0.05 if window >= durations.parse("6h") else 0.10
+
+
+def openmetrics(end: int) -> str:
+    """Per job, a good and an error counter, one sample a minute for DAYS days up to `end` (seconds)."""
+    minutes = DAYS * 24 * 60
+    lines = []
+    for job, traffic in TRAFFIC.items():
+        for code in ("200", "500"):
+            value = 0
+            for minute in range(minutes + 1):
+                ts = end - (minutes - minute) * 60
+                lines.append(f'http_requests_total{{job="{job}",code="{code}"}} {value} {ts}')
+                requests, errors = traffic(ts // 3600)
+                value += errors if code == "500" else requests - errors
+    return "\n".join(lines) + "\n# EOF\n"
+
+
+def backfill_rules(promtool: str, server: realprom.Prometheus, groups: list[dict], start: int, end: int,
+                   work: Path, data: Path) -> None:
+    """Record `groups` over [start, end] from what `server` holds, into new blocks under `data`."""
+    rules = work / "backfill.rules.yml"
+    rules.write_text(yaml.safe_dump({"groups": groups}))
+    out = work / "backfill-blocks"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run([promtool, "tsdb", "create-blocks-from", "rules", f"--url={server.base}", f"--start={start}",
+                    f"--end={end}", f"--output-dir={out}", "--quiet", str(rules)], check=True, capture_output=True)
+    for block in out.iterdir():
+        block.rename(data / block.name)
+
+
+def only(groups: list[dict], keep) -> list[dict]:
+    return [{**g, "interval": "1m", "rules": [r for r in g["rules"] if keep(r.get("record", ""))]} for g in groups]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, promtool):
+    """Prometheus over the raw history and the rules' recorded history; the end time."""
+    from compiler.cli import main
+    work = tmp_path_factory.mktemp("accuracy")
+    write_spec(work / "slos", "shop.yaml", SPEC)
+    assert main(["compile", "--slos", str(work / "slos"), "--out", str(work / "out"),
+                 "--settings", str(work / "none")]) == 0
+    groups = yaml.safe_load((work / "out" / "prometheus" / "shop.rules.yml").read_text())["groups"]
+    end = int(time.time()) // 3600 * 3600 - 1800  # mid-hour, so each window ends inside a phase
+    start = end - DAYS * 86400
+    data = work / "data"
+    realprom.backfill(promtool, openmetrics(end), data)
+    base = {names.errors_rate("5m"), names.total_rate("5m")}
+    with realprom.running(work, [], data) as server:
+        backfill_rules(promtool, server, only(groups, base.__contains__), start, end, work, data)
+    with realprom.running(work, [], data) as server:
+        # Ratios only where they are compared; every window reads the recorded base rates.
+        backfill_rules(promtool, server, only(groups, lambda r: r.startswith("slo:sli_error:ratio_rate")),
+                       end - 120, end, work, data)
+    with realprom.running(work, [], data) as server:
+        yield server, end
+
+
+def value(server: realprom.Prometheus, expr: str, at: int) -> float:
+    result = server.query(expr, time=at)
+    assert len(result) == 1, (expr, json.dumps(result))
+    return float(result[0]["value"][1])
+
+
+def exact(job: str, window: str) -> str:
+    return (f'sum(rate(http_requests_total{{job="{job}", code="500"}}[{window}])) / '
+            f'sum(rate(http_requests_total{{job="{job}"}}[{window}]))')
+
+
+@pytest.mark.parametrize("job", sorted(TRAFFIC))
+@pytest.mark.parametrize("window", ["5m", "1h", "6h", "1d", "3d"])
+def test_recorded_ratio_is_the_exact_ratio_of_the_raw_series(recorded, job, window):
+    server, end = recorded
+    ours = value(server, f'{names.error_ratio(window)}{{slo_name="{job}"}}', end)
+    truth = value(server, exact(job, window), end)
+    assert abs(ours / truth - 1) <= tolerance(durations.parse(window)), (ours, truth)
+
+
+def test_an_average_of_5m_ratios_would_be_off_by_more_than_ten_times(recorded):
+    server, end = recorded
+    average = value(server, f'avg_over_time(({exact("uneven", "5m")})[1d:5m])', end)
+    truth = value(server, exact("uneven", "1d"), end)
+    ours = value(server, f'{names.error_ratio("1d")}{{slo_name="uneven"}}', end)
+    assert average / truth > 10 and abs(ours / truth - 1) <= 0.02, (average, ours, truth)

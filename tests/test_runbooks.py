@@ -1,0 +1,116 @@
+"""Runbook stubs: one per alert tier, filled with what the compiler knows, user text verbatim,
+templates sandboxed and replaceable by the team's own."""
+
+from pathlib import Path
+
+import pytest
+
+from compiler import markdown
+from conftest import ROOT, tree, write_spec
+
+SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation", "## Escalation"]
+TRICKY = "Shown verbatim: {{ 7 * 7 }} {% if true %}x{% endif %} {# not a comment #} {{ ''.__class__ }}"
+SPEC = f"""\
+service: shop
+description: "Shop {{{{ service }}}}"
+owner: "team-{{{{ owner }}}}"
+slos:
+  - name: availability
+    description: "{TRICKY}"
+    objective: 99.9
+    sli:
+      ratio:
+        errors: http_requests_total{{job="shop", code=~"5.."}}
+        total: http_requests_total{{job="shop"}}
+        group_by: [route]
+    alerting:
+      page: {{labels: {{severity: "{{{{ sev }}}}"}}}}
+"""
+
+
+def compile_shop(tmp_path: Path, slo, settings: str = "", spec: str = SPEC):
+    write_spec(tmp_path / "slos", "shop.yaml", spec)
+    settings_file = write_spec(tmp_path, "slo-settings.yaml", settings)
+    return slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "output", "--settings", settings_file)
+
+
+def runbooks(out: Path) -> dict[str, str]:
+    return {p: data.decode() for p, data in tree(out).items() if p.startswith("runbooks/")}
+
+
+def test_one_runbook_per_alert_tier_with_every_section(tmp_path, slo):
+    assert compile_shop(tmp_path, slo).code == 0
+    found = runbooks(tmp_path / "output")
+    assert sorted(found) == ["runbooks/shop/shop-availability-budget-burn-page.md",
+                             "runbooks/shop/shop-availability-budget-burn-ticket.md"]
+    for text in found.values():
+        assert [line for line in text.splitlines() if line.startswith("## ")] == SECTIONS
+        assert text.count("**TODO**") == 4
+
+
+def test_a_page_runbook_states_windows_thresholds_budget_and_time_to_exhaustion(tmp_path, slo):
+    assert compile_shop(tmp_path, slo).code == 0
+    text = runbooks(tmp_path / "output")["runbooks/shop/shop-availability-budget-burn-page.md"]
+    assert "| Objective | 99.9% of events good over 30d |" in text
+    assert "| Error budget | 0.1% of events, 43m 12s of full outage per 30d |" in text
+    # 14.4x spends 2% of a 30d budget in 1h (51.8s of full outage) and all of it in 30d / 14.4 = 50h.
+    assert "| 1h | 5m | 2m | 14.4x | 1.44% | 2% (51s of full outage) | 2d 2h |" in text
+    assert "| 6h | 30m | 15m | 6x | 0.6% | 5% (2m 9s of full outage) | 5d |" in text
+    assert "| 1d |" not in text  # the ticket pairs are in the ticket's runbook
+    assert "[/d/slo-shop?viewPanel=105](/d/slo-shop?viewPanel=105)" in text
+    assert 'sum by (route) (rate(http_requests_total{job="shop", code=~"5.."}[5m]))' in text
+    assert 'slo:sli_error:ratio_rate1h{slo_service="shop", slo_name="availability"} / 0.001' in text
+    assert "per route" in text and "This alert pages" in text
+
+
+def test_user_text_appears_verbatim_and_is_never_evaluated(tmp_path, slo):
+    assert compile_shop(tmp_path, slo).code == 0
+    for text in runbooks(tmp_path / "output").values():
+        # Escaped for Markdown (`\*`, `\#`), which renders as the text itself (see test_escaping).
+        assert markdown.inline(TRICKY) in text and "49" not in text and "<class" not in text
+        assert "Shop {{ service }}" in text and "team-{{ owner }}" in text
+    assert "`severity={{ sev }}`" in runbooks(tmp_path / "output")[
+        "runbooks/shop/shop-availability-budget-burn-page.md"]
+
+
+def test_team_templates_replace_the_shipped_ones_for_all_one_service_or_one_alert(tmp_path, slo):
+    templates = tmp_path / "runbook-templates"
+    write_spec(templates, "runbook.md.j2", "all: {{ alert.name }} {{ slo.description }}\n")
+    write_spec(templates / "shop", "shop-availability-budget-burn-page.md.j2", "page of {{ service.owner }}\n")
+    assert compile_shop(tmp_path, slo, "runbook_templates: runbook-templates\n").code == 0
+    found = runbooks(tmp_path / "output")
+    assert found["runbooks/shop/shop-availability-budget-burn-page.md"] == "page of team-{{ owner }}\n"
+    assert found["runbooks/shop/shop-availability-budget-burn-ticket.md"] == \
+        f"all: ShopAvailabilityBudgetBurn {TRICKY}\n"
+    write_spec(templates, "shop.md.j2", "service {{ service.name }}\n")
+    assert compile_shop(tmp_path, slo, "runbook_templates: runbook-templates\n").code == 0
+    assert runbooks(tmp_path / "output")["runbooks/shop/shop-availability-budget-burn-ticket.md"] == "service shop\n"
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("# ok\n{% if %}\n", "runbook-templates/runbook.md.j2:2:1: template: Expected an expression"),
+    ("# ok\n\n{{ slo.nme }}\n", "runbook-templates/runbook.md.j2:3:1: template: 'dict object' has no attribute 'nme'"),
+    ("{{ ''.__class__.__mro__ }}\n", "runbook-templates/runbook.md.j2:1:1: template: access to attribute "
+                                     "'__class__' of 'str' object is unsafe."),
+    ("{% set x = alert.labels.update({'a': 1}) %}\n", "runbook-templates/runbook.md.j2:1:1: template: "),
+])
+def test_a_broken_or_unsafe_team_template_is_one_line_with_its_place_and_nothing_is_written(
+        tmp_path, slo, template, expected):
+    write_spec(tmp_path / "runbook-templates", "runbook.md.j2", template)
+    result = compile_shop(tmp_path, slo, "runbook_templates: runbook-templates\n")
+    assert result.code == 1 and not (tmp_path / "output").exists()
+    assert len(result.lines) == 1 and result.lines[0].startswith(expected), result.err
+
+
+def test_a_missing_template_folder_points_at_the_setting(tmp_path, slo):
+    result = compile_shop(tmp_path, slo, "# templates\nrunbook_templates: nowhere\n")
+    assert result.code == 1
+    assert result.lines == ["slo-settings.yaml:2:20: runbook_templates: 'nowhere' is not a folder next to "
+                            "slo-settings.yaml"]
+
+
+def test_committed_runbooks_follow_the_shipped_template():
+    # The golden test compares bytes; this one reads a committed runbook as people do.
+    text = (ROOT / "output" / "runbooks" / "platform" / "platform-queue-delivery-budget-burn-page.md").read_text()
+    assert text.startswith("# PlatformQueueDeliveryBudgetBurn: page\n")
+    assert "| 15m | 4m |" in text and "7d" in text
