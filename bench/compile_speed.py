@@ -3,7 +3,7 @@
 Ours is `slo compile` end to end in its own process (interpreter start, imports, load, validate,
 plan, render, promql checks, write). The floor is what no compiler of these files can avoid:
 parsing the same spec files with PyYAML's C loader and serialising the same output data with
-PyYAML's C dumper and json, timed in this process.
+PyYAML's C dumper and json (runbooks, which are text, only encoded), timed in this process.
 """
 
 import cProfile
@@ -47,7 +47,12 @@ def _outputs(out: Path) -> list[tuple[str, object]]:
     data = []
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         text = path.read_text()
-        data.append((path.suffix, json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_LOADER)))
+        if path.suffix == ".json":
+            data.append((path.suffix, json.loads(text)))
+        elif path.suffix in (".yml", ".yaml"):
+            data.append((path.suffix, yaml.load(text, Loader=_LOADER)))
+        else:  # runbooks: text, whose serialisation is its encoding
+            data.append((path.suffix, text))
     return data
 
 
@@ -59,6 +64,8 @@ def floor_once(slos: Path, outputs: list[tuple[str, object]]) -> Timing:
     for suffix, data in outputs:
         if suffix == ".json":
             json.dumps(data, indent=2, sort_keys=True)
+        elif isinstance(data, str):
+            data.encode()
         else:
             yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=1 << 16)
     return Timing(time.perf_counter() - start, time.process_time() - cpu)

@@ -14,6 +14,7 @@ resets), while a long window below it is an error, since the tier could not be m
 
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import durations, names
@@ -197,7 +198,7 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: int,
+def _ratios(base: int, ramp: int, window: int, interval: int, scrape: int, evaluations: int,
             error_at) -> list[Decimal]:
     """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
@@ -206,8 +207,8 @@ def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: 
     scrapes it spans; a longer window is the mean of the base ratios recorded at its evaluations,
     both ends of the range included, as PromQL reads a range.
     """
-    ramp, every = slo.ramp(scrape), interval // scrape
-    samples = 1 if window == slo.base else window // interval + 1
+    every = interval // scrape
+    samples = 1 if window == base else window // interval + 1
     first = -(samples - 1) * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
     traffic = _running_sums(error_at(j) for j in range(first, evaluations * every + 1))
 
@@ -232,11 +233,27 @@ def model_interval(interval: int, scrape: int) -> int:
     return max(interval, scrape) // scrape * scrape
 
 
-def _first(slo: SLOPlan, pair: Pair, interval: int, scrape: int, error_at, done) -> int:
-    """The first evaluation at which `done(long ratio, short ratio)` holds."""
+@lru_cache(maxsize=None)
+def _first(base: int, ramp: int, pair: Pair, interval: int, scrape: int, error_ratio: Decimal, ends: bool) -> int:
+    """The first evaluation at which the pair fires after a constant `error_ratio` starts at
+    evaluation 0, or with `ends`, stops firing after it ends there. Cached: SLOs with the same
+    windows and budget share the figure, and computing it walks every evaluation of the long window.
+    """
+    if ends:
+        def error_at(j: int) -> Decimal:
+            return error_ratio if j <= 0 else Decimal(0)
+
+        def done(long: Decimal, short: Decimal) -> bool:
+            return long <= pair.error_ratio or short <= pair.error_ratio
+    else:
+        def error_at(j: int) -> Decimal:
+            return error_ratio if j > 0 else Decimal(0)
+
+        def done(long: Decimal, short: Decimal) -> bool:
+            return long > pair.error_ratio and short > pair.error_ratio
     # By then both windows read only the new traffic.
-    evaluations = (pair.long + slo.base) // interval + slo.ramp(scrape) + 2
-    long, short = (_ratios(slo, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
+    evaluations = (pair.long + base) // interval + ramp + 2
+    long, short = (_ratios(base, ramp, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 
 
@@ -252,8 +269,7 @@ def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, 
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    pending = _first(slo, pair, interval, scrape, lambda j: error_ratio if j > 0 else Decimal(0),
-                     lambda long, short: long > pair.error_ratio and short > pair.error_ratio)
+    pending = _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, False)
     return (pending + -(-pair.for_ // interval)) * interval
 
 
@@ -263,8 +279,7 @@ def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, sc
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    return interval * _first(slo, pair, interval, scrape, lambda j: error_ratio if j <= 0 else Decimal(0),
-                             lambda long, short: long <= pair.error_ratio or short <= pair.error_ratio)
+    return interval * _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, True)
 
 
 def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: int) -> Decimal:
