@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test diff promtool clean
+.PHONY: compile check test diff bench promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
@@ -18,6 +18,10 @@ test: $(VENV)/.installed promtool
 BASE ?= main
 diff: $(VENV)/.installed
 	@$(BIN)/slo diff $(BASE)
+
+# Compile speed and rule evaluation cost against their baselines (docs/performance.md); not a test.
+bench: $(VENV)/.installed promtool
+	$(BIN)/python -m bench
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml

@@ -12,7 +12,9 @@ A short window below 4x the scrape interval is raised to that floor (it only set
 resets), while a long window below it is an error, since the tier could not be measured.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import durations, names
@@ -167,7 +169,9 @@ def readable(ms: Decimal) -> int:
     """The readable duration nearest to `ms` by ratio; 0 for under half a minute."""
     if ms < MINUTE / 2:
         return 0
-    return min(_READABLE, key=lambda c: max(c / ms, ms / c))
+    # The nearest by ratio is one of the two neighbours of `ms` in the sorted candidates.
+    i = bisect_left(_READABLE, ms)
+    return min(_READABLE[max(i - 1, 0):i + 1], key=lambda c: max(c / ms, ms / c))
 
 
 def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -> tuple[Pair, ...]:
@@ -194,7 +198,7 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: int,
+def _ratios(base: int, ramp: int, window: int, interval: int, scrape: int, evaluations: int,
             error_at) -> list[Decimal]:
     """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
@@ -203,8 +207,8 @@ def _ratios(slo: SLOPlan, window: int, interval: int, scrape: int, evaluations: 
     scrapes it spans; a longer window is the mean of the base ratios recorded at its evaluations,
     both ends of the range included, as PromQL reads a range.
     """
-    ramp, every = slo.ramp(scrape), interval // scrape
-    samples = 1 if window == slo.base else window // interval + 1
+    every = interval // scrape
+    samples = 1 if window == base else window // interval + 1
     first = -(samples - 1) * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
     traffic = _running_sums(error_at(j) for j in range(first, evaluations * every + 1))
 
@@ -229,11 +233,27 @@ def model_interval(interval: int, scrape: int) -> int:
     return max(interval, scrape) // scrape * scrape
 
 
-def _first(slo: SLOPlan, pair: Pair, interval: int, scrape: int, error_at, done) -> int:
-    """The first evaluation at which `done(long ratio, short ratio)` holds."""
+@lru_cache(maxsize=None)
+def _first(base: int, ramp: int, pair: Pair, interval: int, scrape: int, error_ratio: Decimal, ends: bool) -> int:
+    """The first evaluation at which the pair fires after a constant `error_ratio` starts at
+    evaluation 0, or with `ends`, stops firing after it ends there. Cached: SLOs with the same
+    windows and budget share the figure, and computing it walks every evaluation of the long window.
+    """
+    if ends:
+        def error_at(j: int) -> Decimal:
+            return error_ratio if j <= 0 else Decimal(0)
+
+        def done(long: Decimal, short: Decimal) -> bool:
+            return long <= pair.error_ratio or short <= pair.error_ratio
+    else:
+        def error_at(j: int) -> Decimal:
+            return error_ratio if j > 0 else Decimal(0)
+
+        def done(long: Decimal, short: Decimal) -> bool:
+            return long > pair.error_ratio and short > pair.error_ratio
     # By then both windows read only the new traffic.
-    evaluations = (pair.long + slo.base) // interval + slo.ramp(scrape) + 2
-    long, short = (_ratios(slo, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
+    evaluations = (pair.long + base) // interval + ramp + 2
+    long, short = (_ratios(base, ramp, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 
 
@@ -249,8 +269,7 @@ def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, 
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    pending = _first(slo, pair, interval, scrape, lambda j: error_ratio if j > 0 else Decimal(0),
-                     lambda long, short: long > pair.error_ratio and short > pair.error_ratio)
+    pending = _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, False)
     return (pending + -(-pair.for_ // interval)) * interval
 
 
@@ -260,8 +279,7 @@ def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, sc
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    return interval * _first(slo, pair, interval, scrape, lambda j: error_ratio if j <= 0 else Decimal(0),
-                             lambda long, short: long <= pair.error_ratio or short <= pair.error_ratio)
+    return interval * _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, True)
 
 
 def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: int) -> Decimal:

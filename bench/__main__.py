@@ -1,0 +1,84 @@
+"""`make bench`: compile speed, rule evaluation cost and series count, printed side by side.
+
+python -m bench [--only compile|rules] [--profile] [sizes...]; see --help. Needs promtool and
+prometheus (Debian package `prometheus`) for the rule part. Every figure of one run is measured
+on the same machine in the same run, so the ratios hold even when the machine is busy.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import compile_speed, corpus, evaluation, traffic
+
+START = time.monotonic()
+
+
+def progress(message: str) -> None:
+    print(f"[{time.monotonic() - START:6.1f}s] {message}", flush=True)
+
+
+def machine() -> str:
+    memory = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0) if Path("/proc/meminfo").exists() else 0
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs, {memory / 2 ** 20:.0f} GiB, "
+            f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
+
+
+def bench_compile(work: Path, args: argparse.Namespace) -> None:
+    slos = work / "compile" / "slos"
+    corpus.write(slos, args.services, args.slos_per_service)
+    progress(f"compile: {args.services * args.slos_per_service} SLOs in {args.services} services, "
+             f"best of {args.repeats}")
+    ours, floor, peak, size = compile_speed.measure(slos, work / "compile" / "output", args.repeats, progress)
+    print(f"  slo compile (own process): {ours.wall:.2f}s wall, {ours.cpu:.2f}s CPU, "
+          f"peak memory {peak / 2 ** 20:.0f} MiB, output {size / 2 ** 20:.1f} MiB")
+    print(f"  floor (C YAML parse + C YAML/json dump of the same data): {floor.wall:.2f}s wall, {floor.cpu:.2f}s CPU")
+    print(f"  ratio to the floor: {ours.wall / floor.wall:.2f}x wall, {ours.cpu / floor.cpu:.2f}x CPU "
+          f"(target at most 3x; peak memory target under 500 MiB)")
+    if args.profile:
+        print(compile_speed.profile(slos, work / "compile" / "profiled"))
+
+
+def bench_rules(work: Path, args: argparse.Namespace) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None or shutil.which("prometheus") is None:
+        sys.exit("bench: promtool and prometheus are needed (Debian/Ubuntu: apt-get install prometheus)")
+    shape = traffic.Shape(args.rule_slos, args.series // 2)
+    progress(f"rules: {shape.slos} SLOs, {shape.instances * 2} raw series each, {args.days}d of history")
+    ours, sloth = evaluation.run(work / "rules", shape, args.days, args.interval, args.rounds, promtool, progress)
+    print("\n".join(evaluation.report(ours, sloth)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("compile", "rules"), help="run one part only")
+    parser.add_argument("--profile", action="store_true", help="also print where compile spends its time")
+    parser.add_argument("--services", type=int, default=500, help="compile: services (default 500)")
+    parser.add_argument("--slos-per-service", type=int, default=4, help="compile: SLOs per service (default 4)")
+    parser.add_argument("--repeats", type=int, default=3, help="compile: runs of each, best kept (default 3)")
+    parser.add_argument("--rule-slos", type=int, default=200, help="rules: SLOs (default 200)")
+    parser.add_argument("--series", type=int, default=50, help="rules: raw series per SLO, even (default 50)")
+    parser.add_argument("--days", type=int, default=4, help="rules: days of backfilled history (default 4)")
+    parser.add_argument("--interval", type=int, default=20,
+                        help="rules: evaluation interval in seconds while measuring (default 20)")
+    parser.add_argument("--rounds", type=int, default=3, help="rules: evaluations measured (default 3)")
+    args = parser.parse_args(argv)
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="slo-bench-") as folder:
+        work = Path(folder)
+        if args.only in (None, "compile"):
+            bench_compile(work, args)
+        if args.only in (None, "rules"):
+            bench_rules(work, args)
+    progress("done")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

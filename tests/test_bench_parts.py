@@ -1,0 +1,56 @@
+"""The parts the benchmark relies on: the fast window rounding, the Sloth-style baseline and the
+synthetic counters. The benchmark itself (`make bench`) prints figures and is not a test."""
+
+import subprocess
+from decimal import Decimal
+
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from bench import corpus, sloth_style, traffic
+from compiler import durations, pipeline, plan
+from conftest import write_spec
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=30_000, max_value=800 * durations.UNITS["d"]))
+def test_readable_picks_the_nearest_candidate_by_ratio(ms):
+    expected = min(plan._READABLE, key=lambda c: max(c / Decimal(ms), Decimal(ms) / c))
+    assert plan.readable(Decimal(ms)) == expected
+
+
+def _plan(tmp_path, services: int = 3):
+    corpus.write(tmp_path / "slos", services, 4)
+    return pipeline.build_plan(tmp_path / "slos", tmp_path / "none")
+
+
+def test_sloth_style_rules_have_sloths_shape_and_pass_promtool(tmp_path, promtool):
+    the_plan = _plan(tmp_path)
+    slo = the_plan.services[0].slos[0]
+    groups = sloth_style.groups(slo, "1m")
+    assert [g["name"].split("-" + slo.service)[0] for g in groups] == \
+        ["sloth-slo-sli-recordings", "sloth-slo-meta-recordings", "sloth-slo-alerts"]
+    windows = {r["labels"]["sloth_window"]: r["expr"] for r in groups[0]["rules"]}
+    assert sorted(windows, key=durations.parse) == [durations.to_text(w) for w in slo.windows]
+    # Every window but the period reads the raw series over the whole window (Sloth's cost).
+    assert all(f"[{w}]" in expr and "slo:" not in expr for w, expr in windows.items() if w != slo.period_text)
+    assert windows[slo.period_text].startswith(f"sum_over_time(slo:sli_error:ratio_rate{slo.base_text}{{")
+    rules = write_spec(tmp_path, "sloth.rules.yml", yaml.safe_dump(
+        {"groups": [g for s in the_plan.services for x in s.slos for g in sloth_style.groups(x, "1m")]}))
+    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_counters_are_the_running_sum_of_the_hourly_traffic():
+    for index in (0, 1):
+        good = bad = 0.0
+        for minute in range(0, 5 * 60):
+            assert traffic.counters(index, minute) == (round(good, 3), round(bad, 3))
+            step = traffic._per_minute(index, minute // 60)
+            good, bad = good + step[0], bad + step[1]
+
+
+def test_uneven_traffic_has_busy_hours_at_low_and_quiet_hours_at_high_error_ratios():
+    busy, quiet = traffic.exact_ratio(1, 0, 60), traffic.exact_ratio(1, 60, 120)
+    assert (round(busy, 6), round(quiet, 6)) == (traffic.BUSY_ERRORS, traffic.QUIET_ERRORS)
+    assert abs(traffic.exact_ratio(0, 0, 120) - traffic.STEADY_ERRORS) < 1e-9
