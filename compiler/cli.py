@@ -67,7 +67,7 @@ def _percent(text: str) -> Decimal:
         value = Decimal(text.rstrip("%"))
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
-    if not 0 < value <= 100:
+    if not value.is_finite() or not 0 < value <= 100:
         raise argparse.ArgumentTypeError(f"must be above 0 and at most 100, got {text}")
     return value
 
@@ -197,8 +197,9 @@ def main(argv: list[str] | None = None) -> int:
             print(problem, file=sys.stderr)
         return REFUSED
     except OSError as exc:
-        print(f"slo: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"slo: {where}{exc.strerror or exc}", file=sys.stderr)
         return REFUSED
-    except Unreachable as exc:
+    except (Unreachable, write.NotOurs) as exc:
         print(f"slo: {exc}", file=sys.stderr)
         return REFUSED

@@ -380,11 +380,13 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                                      f"{name} is also a label the rules set to one value; it cannot group")
                          for j, name in enumerate(plan.group_by) if name in fixed]
             where = ("slos", i, "alerting", "name") if slo.alerting.name else ("slos", i, "name")
-            if plan.pairs and plan.alert in first_alert:
-                problems.append(doc.problem(where, f"alert name {plan.alert} is already used by SLO "
-                                                   f"{first_alert[plan.alert]!r}; set alerting.name to tell them apart"))
-            if plan.pairs:
-                first_alert.setdefault(plan.alert, slo.name)
+            claimed = ([plan.alert] if plan.pairs else []) + ([plan.missing_data.alert] if plan.missing_data else [])
+            taken = next((alert for alert in claimed if alert in first_alert), None)
+            if taken:  # one line: the burn-rate and missing-data names clash together
+                problems.append(doc.problem(where, f"alert name {taken} is already used by SLO "
+                                                   f"{first_alert[taken]!r}; set alerting.name to tell them apart"))
+            for alert in claimed:
+                first_alert.setdefault(alert, slo.name)
             slos.append(plan)
         services.append(ServicePlan(service.service, doc.file, service.description, service.owner,
                                     tuple(sorted(slos, key=lambda s: s.name))))

@@ -1,6 +1,7 @@
 """Writing artifacts: all or nothing, byte-identical for the same input, stale files removed."""
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -9,12 +10,33 @@ from pathlib import Path
 from . import serialize
 
 MANIFEST = "manifest.json"
+GENERATOR = "slo-compiler"
+
+
+class NotOurs(Exception):
+    """The output folder holds something the compiler did not write: replacing it would lose it."""
+
+
+def _check_replaceable(out: Path) -> None:
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise NotOurs(f"{out}: exists and is not a folder; choose another --out")
+    if not any(out.iterdir()):
+        return
+    try:
+        generator = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("generator")
+    except (OSError, ValueError, AttributeError):
+        generator = None
+    if generator != GENERATOR:
+        raise NotOurs(f"{out}: is a folder the compiler did not write (no {MANIFEST} of ours), and compiling "
+                      f"replaces the whole folder; choose another --out or empty it")
 
 
 def manifest(artifacts: dict[str, tuple[bytes, str]]) -> bytes:
     entries = [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "source": source}
                for path, (data, source) in sorted(artifacts.items())]
-    return serialize.to_json({"artifacts": entries, "generator": "slo-compiler", "version": 1})
+    return serialize.to_json({"artifacts": entries, "generator": GENERATOR, "version": 1})
 
 
 def write(out: Path, artifacts: dict[str, tuple[bytes, str]]) -> None:
@@ -24,6 +46,7 @@ def write(out: Path, artifacts: dict[str, tuple[bytes, str]]) -> None:
     leaves the previous output whole and no reader sees half an output.
     """
     out = out.resolve()
+    _check_replaceable(out)
     for path in artifacts:
         target = (out / path).resolve()
         if out not in target.parents:
@@ -41,12 +64,13 @@ def write(out: Path, artifacts: dict[str, tuple[bytes, str]]) -> None:
             os.replace(staging, out)
             return
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.replace(out, old / out.name)
         try:
-            os.replace(staging, out)
-        except BaseException:
-            os.replace(old / out.name, out)
-            raise
+            os.replace(out, old / out.name)
+            try:
+                os.replace(staging, out)
+            except BaseException:
+                os.replace(old / out.name, out)
+                raise
         finally:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:

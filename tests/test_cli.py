@@ -16,7 +16,7 @@ def test_help_everywhere(slo, command):
 
 
 @pytest.mark.parametrize("args", [[], ["frobnicate"], ["compile", "--nope"], ["explain"],
-                                  ["explain", "a/b", "--error-rate", "150"]])
+                                  ["explain", "a/b", "--error-rate", "150"], ["explain", "a/b", "--error-rate", "nan"]])
 def test_wrong_usage_exits_2(slo, args):
     result = slo(*args)
     assert result.code == 2 and "usage: slo" in result.err

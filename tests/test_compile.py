@@ -175,3 +175,15 @@ def test_shared_examples_compile_unchanged_and_pass_promtool(tmp_path, slo, prom
     services = {p.name.removesuffix(".rules.yml") for p in rule_files(out)}
     assert services == {yaml.safe_load(p.read_text())["service"] for p in shared_examples()}
     assert slo("check", "--out", out, "--slos", SHARED / "examples", "--settings", tmp_path / "none").code == 0
+
+
+@pytest.mark.parametrize("make", [lambda p: (p / "notes.txt").write_text("mine\n"), lambda p: p.rmdir() or p.write_text("x")],
+                         ids=["folder-of-other-files", "a-file"])
+def test_an_out_folder_the_compiler_did_not_write_is_never_replaced(tmp_path, slo, make):
+    out = tmp_path / "precious"
+    out.mkdir()
+    make(out)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = slo("compile", "--slos", ROOT / "slos", "--out", out, "--settings", tmp_path / "none")
+    assert result.code == 1 and len(result.lines) == 1 and "choose another --out" in result.err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -118,7 +118,7 @@ def test_a_service_dashboard_has_a_row_per_slo_with_what_the_issue_asks(compiled
                                                          ("red", 5.6), ("red", 13.44)]
     assert 'route=~"$route"' in burn["targets"][0]["expr"]
     alerts = titles["Active alerts (pending and firing)"]["targets"][0]["expr"]
-    assert alerts.startswith('ALERTS{alertname="PaymentsApiLatencyBudgetBurn", slo_service="payments"')
+    assert alerts.startswith('ALERTS{slo_service="payments", slo_name="api-latency"')  # burn-rate and missing-data alerts
 
 
 def test_a_variable_per_group_by_label(compiled):

@@ -122,6 +122,17 @@ def test_prune_deletes_only_our_groups_of_removed_slos(ruler, slo, out):
         "/prometheus/config/v1/rules/payments/slo_payments_retired"]
 
 
+def test_prune_deletes_the_compiled_groups_of_a_removed_service(ruler, slo, out):
+    removed = local_groups(out)["platform"]
+    assert push(slo, ruler, out).code == 0
+    (out / "prometheus" / "platform.rules.yml").unlink()
+    result = push(slo, ruler, out, "--prune")
+    assert result.code == 0, result.err
+    assert sorted(line for line in result.out.splitlines() if line.startswith("deleted")) == \
+        [f"deleted rule group platform/{name}" for name in sorted(removed)]
+    assert not ruler.ruler.groups(TENANT).get("platform") and ruler.ruler.groups(TENANT)["payments"]
+
+
 def test_a_namespace_prefix_from_settings_keeps_other_namespaces_out_of_reach(ruler, slo, out):
     write_spec(out, "settings.yaml", "ruler_namespace_prefix: slo-\n")
     _planted(ruler, "payments", "slo_payments_retired", "payments")  # not under our prefix: not ours

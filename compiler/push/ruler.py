@@ -30,8 +30,10 @@ def ours(namespace: str, group: dict, prefix: str) -> bool:
         return False
     service = namespace[len(prefix):]
     rules = group.get("rules") or []
-    return (str(group.get("name", "")).startswith(names.group(service, "")) and bool(rules)
-            and all((r.get("labels") or {}).get(names.SERVICE) == service for r in rules))
+    # Alert rules take the service label from their expression, so only recording rules carry it.
+    recorded = [r for r in rules if "record" in r]
+    return (str(group.get("name", "")).startswith(names.group(service, "")) and bool(recorded)
+            and all((r.get("labels") or {}).get(names.SERVICE) == service for r in recorded))
 
 
 class Push:

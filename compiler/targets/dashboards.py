@@ -103,7 +103,7 @@ def slo_row(slo: SLOPlan, y: int) -> list:
                            query(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
                           RATE_UNIT[slo.sli.kind]),
         panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
-                     [query(f'ALERTS{{alertname="{slo.alert}", {sel[1:]}', "A", table=True)],
+                     [query(f"ALERTS{sel}", "A", table=True)],  # burn-rate and missing-data alerts
                      [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True,
                                                                        "__name__": True}}}]),
     ]
