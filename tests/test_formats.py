@@ -56,6 +56,14 @@ def compile_(slo, root, *files, settings=""):
     return slo("compile", "--slos", root / "slos", "--out", root / "output", "--settings", settings_file)
 
 
+@pytest.mark.parametrize("alerting, alerts", [("", 1), ("  alerting: {absent: true}\n", 1),
+                                              ("  alerting: {absent: false}\n", 0)])
+def test_pyrras_absent_alert_is_the_missing_data_ticket(slo, tmp_path, alerting, alerts):
+    assert compile_(slo, tmp_path, ("spec.yaml", PYRRA + alerting)).code == 0
+    rules = (tmp_path / "output" / "prometheus" / "shop-latency.rules.yml").read_text()
+    assert rules.count("DataMissing") == alerts
+
+
 @pytest.mark.parametrize("name, text, where, message", [
     ("sloth-unknown-key", SLOTH.replace("objective: 95", "objectiv: 95"), "slos/spec.yaml:17:5: slos[1].objectiv:",
      "unknown key; did you mean 'objective'?"),
@@ -72,8 +80,6 @@ def compile_(slo, root, *files, settings=""):
     ("pyrra-target", PYRRA.replace("'99'", "'high'"), "slos/spec.yaml:7:11: spec.target:", "must be a percentage"),
     ("pyrra-window", PYRRA.replace("window: 4w", "window: 1month"), "slos/spec.yaml:8:11: spec.window:",
      "must be a Prometheus duration"),
-    ("pyrra-absent", PYRRA + "  alerting: {absent: true}\n", "slos/spec.yaml:14:22: spec.alerting.absent:",
-     "the absent alert is not supported"),
     ("unknown-kind", "apiVersion: pyrra.dev/v1alpha1\nkind: Objective\n", "slos/spec.yaml:2:7: kind:",
      "apiVersion 'pyrra.dev/v1alpha1' with kind 'Objective' is not a known spec"),
 ])

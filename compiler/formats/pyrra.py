@@ -223,11 +223,11 @@ def _alerting(doc: Document, slo: ServiceLevelObjective, to: tuple, draft: Draft
         draft.put(to + ("alerting", "page"), False, at + (flag,))
         draft.put(to + ("alerting", "ticket"), False, at + (flag,))
         return problems
-    if alerting.absent:
-        problems.append(unsupported(doc, at + ("absent",), "the absent alert",
-                                    "only burn-rate alerts are generated; remove `absent: true`"))
+    if alerting.absent is False:
+        draft.put(to + ("alerting", "missing_data"), False, at + ("absent",))
     else:
-        draft.note(to + ("alerting",), "no absent alert, unlike Pyrra's default")
+        draft.note(to + ("alerting",), "Pyrra's absent alert (on by default) is the missing-data ticket here, "
+                                       "after `missing_data_for` of the settings")
     severities = alerting.severities
     for tier, (first, second), keys in (("page", (severities.fast_burn, severities.medium_burn),
                                          ("fastBurn", "mediumBurn")),
