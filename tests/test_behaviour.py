@@ -43,6 +43,12 @@ def promtool_test(promtool: str, out: Path, tests: list[dict]) -> subprocess.Com
     return subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True)
 
 
+def assert_exprs(promtool: str, out: Path, series: list[dict], exprs: list[dict]) -> None:
+    """promtool evaluates `exprs` (promql_expr_test cases) over `series` at a 1m interval."""
+    result = promtool_test(promtool, out, [{"interval": "1m", "input_series": series, "promql_expr_test": exprs}])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_user_text_is_escaped_and_the_generated_tests_prove_it(shop, promtool):
     rules = (shop / "prometheus" / "shop.rules.yml").read_text()
     assert '{{ "{{" }} $value }}' in rules
@@ -59,37 +65,29 @@ def test_user_text_is_escaped_and_the_generated_tests_prove_it(shop, promtool):
 def test_zero_traffic_gives_no_ratio_rather_than_nan(shop, promtool):
     series = 'http_requests_total{job="shop", route="/pay", code="200"}'
     errors = 'http_requests_total{job="shop", route="/pay", code="500"}'
-    result = promtool_test(promtool, shop, [{
-        "interval": "1m",
-        # 10 minutes of traffic at 1% errors, then none at all.
-        "input_series": [{"series": series, "values": "0+99x10 990+0x30"},
-                         {"series": errors, "values": "0+1x10 10+0x30"}],
-        "promql_expr_test": [
-            {"expr": "slo:sli_error:ratio_rate5m", "eval_time": "30m", "exp_samples": []},
-            {"expr": "slo:current_burn_rate:ratio", "eval_time": "30m", "exp_samples": []},
-            {"expr": "slo:sli_error:ratio_rate5m != slo:sli_error:ratio_rate5m", "eval_time": "8m",
-             "exp_samples": []},
-            {"expr": "count(slo:sli_error:ratio_rate1h > 0.0099 < 0.0101)", "eval_time": "30m",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
-        ]}])
-    assert result.returncode == 0, result.stdout + result.stderr
+    # 10 minutes of traffic at 1% errors, then none at all.
+    assert_exprs(promtool, shop, [{"series": series, "values": "0+99x10 990+0x30"},
+                                  {"series": errors, "values": "0+1x10 10+0x30"}], [
+        {"expr": "slo:sli_error:ratio_rate5m", "eval_time": "30m", "exp_samples": []},
+        {"expr": "slo:current_burn_rate:ratio", "eval_time": "30m", "exp_samples": []},
+        {"expr": "slo:sli_error:ratio_rate5m != slo:sli_error:ratio_rate5m", "eval_time": "8m",
+         "exp_samples": []},
+        {"expr": "count(slo:sli_error:ratio_rate1h > 0.0099 < 0.0101)", "eval_time": "30m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])
 
 
 def test_missing_error_counter_counts_as_zero_errors(shop, promtool):
     series = 'http_requests_total{job="shop", route="/pay", code="200"}'
-    result = promtool_test(promtool, shop, [{
-        "interval": "1m",
-        "input_series": [{"series": series, "values": "0+100x30"}],
-        "promql_expr_test": [
-            {"expr": 'slo:sli_error:ratio_rate30d{route="/pay"}', "eval_time": "20m",
-             "exp_samples": [{"labels": 'slo:sli_error:ratio_rate30d{route="/pay", slo_name="availability", '
-                                        'slo_service="shop", slo_window="30d", team="a\\"b\\\\c"}', "value": 0}]},
-            {"expr": "slo:period_error_budget_remaining:ratio", "eval_time": "20m",
-             "exp_samples": [{"labels": 'slo:period_error_budget_remaining:ratio{route="/pay", '
-                                        'slo_name="availability", slo_service="shop", slo_window="30d", '
-                                        'team="a\\"b\\\\c"}', "value": 1}]},
-        ]}])
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_exprs(promtool, shop, [{"series": series, "values": "0+100x30"}], [
+        {"expr": 'slo:sli_error:ratio_rate30d{route="/pay"}', "eval_time": "20m",
+         "exp_samples": [{"labels": 'slo:sli_error:ratio_rate30d{route="/pay", slo_name="availability", '
+                                    'slo_service="shop", slo_window="30d", team="a\\"b\\\\c"}', "value": 0}]},
+        {"expr": "slo:period_error_budget_remaining:ratio", "eval_time": "20m",
+         "exp_samples": [{"labels": 'slo:period_error_budget_remaining:ratio{route="/pay", '
+                                    'slo_name="availability", slo_service="shop", slo_window="30d", '
+                                    'team="a\\"b\\\\c"}', "value": 1}]},
+    ])
 
 
 def test_long_windows_weigh_each_event_equally_not_each_5m_ratio(shop, promtool):
@@ -98,15 +96,11 @@ def test_long_windows_weigh_each_event_equally_not_each_5m_ratio(shop, promtool)
     # would be about 0.05, 25 times too high.
     good = 'http_requests_total{job="shop", route="/", code="200"}'
     bad = 'http_requests_total{job="shop", route="/", code="500"}'
-    result = promtool_test(promtool, shop, [{
-        "interval": "1m",
-        "input_series": [{"series": good, "values": "0+5994x60 359640+54x60"},
-                         {"series": bad, "values": "0+6x60 360+6x60"}],
-        "promql_expr_test": [
-            {"expr": "count(slo:sli_error:ratio_rate6h > 0.00190 < 0.00206)", "eval_time": "120m",
-             "exp_samples": [{"labels": "{}", "value": 1}]},
-        ]}])
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_exprs(promtool, shop, [{"series": good, "values": "0+5994x60 359640+54x60"},
+                                  {"series": bad, "values": "0+6x60 360+6x60"}], [
+        {"expr": "count(slo:sli_error:ratio_rate6h > 0.00190 < 0.00206)", "eval_time": "120m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])
 
 
 @pytest.mark.parametrize("pattern", ["5..", "2..|3..", "(GET|POST)", "[45]\\d\\d", "a+b*c?", ".*", "x{3}"])
