@@ -57,7 +57,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Query:
-    """One of an SLO's two base-window expressions, the only ones that read raw series."""
+    """One of an SLO's two base-window expressions; windows read from raw series use the same selectors."""
 
     role: str  # errors | total
     path: tuple  # the spec field it comes from, under the SLO

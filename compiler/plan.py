@@ -10,6 +10,14 @@ are then derived from them exactly, so a 28d period gets Sloth's windows and bur
 13.44, ...).
 A short window below 4x the scrape interval is raised to that floor (it only sets how fast an alert
 resets), while a long window below it is an error, since the tier could not be measured.
+
+How each window is read: windows of up to RAW_WINDOWS base windows (1h for a 30d period) read the
+raw series, which costs little and is exact at every instant, also right after a sharp change of
+traffic. Longer windows count events as the mean of the base rates recorded at each evaluation
+times the window. Those rates overlap, so that count trails the traffic by `lag`, (base -
+interval) / 2; each end is corrected by `lag` times the base rate recorded there, which makes the
+count exact once traffic has been steady for one base window at both ends, and alerts fire at the
+Workbook's detection time.
 """
 
 from bisect import bisect_left
@@ -24,6 +32,7 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
+RAW_WINDOWS = 12
 # Below a few minutes of full outage per period, one bad deploy spends the whole budget before
 # the fastest page (1h/5m for 2m) has even fired.
 SHORT_BUDGET = 5 * MINUTE
@@ -93,7 +102,8 @@ class SLOPlan:
     period: int  # ms
     sli: SLI
     group_by: tuple[str, ...]
-    base: int  # the one window measured from raw series; all others derive from it
+    base: int  # the window whose rates are recorded; longer windows than RAW_WINDOWS of it derive from them
+    rule_interval: int  # ms between evaluations, which the derived windows' ranges assume
     windows: tuple[int, ...]  # every ratio window, ascending, period included
     pairs: tuple[Pair, ...]
     alert: str
@@ -129,10 +139,31 @@ class SLOPlan:
         """The tiers that have alert pairs, in the order of their first pair."""
         return tuple(dict.fromkeys(p.tier for p in self.pairs))
 
-    def ramp(self, scrape: int) -> int:
-        """Scrapes over which the base window's ratio follows a change of traffic: the steps of a
-        counter's rate, or the samples of a 0/1 gauge in the window, one more."""
-        return self.base // scrape + (1 if self.sli.kind == "bool" else 0)
+    def ramp(self, scrape: int, window: int | None = None) -> int:
+        """Scrapes over which a window read from raw series (the base window by default) follows a
+        change of traffic: the steps of a counter's rate, or the samples of a 0/1 gauge in the
+        window, one more."""
+        return (window or self.base) // scrape + (1 if self.sli.kind == "bool" else 0)
+
+    @property
+    def raw_limit(self) -> int:
+        """The longest window read from raw series; longer ones derive from the base window's rates."""
+        return RAW_WINDOWS * self.base
+
+    def reads_raw(self, window: int) -> bool:
+        return window <= self.raw_limit
+
+    @property
+    def lag(self) -> int:
+        """Milliseconds a derived window's uncorrected count trails the traffic, and the time's worth of
+        the base rate that corrects each of its ends."""
+        return (self.base - self.rule_interval) // 2
+
+    def derived_range(self, window: int) -> int:
+        """The range that holds exactly window / interval recorded samples: it ends half an
+        evaluation inside the window, so no sample sits on its boundary, whether the Prometheus
+        version includes a sample there (2.x) or not (3.x)."""
+        return window - self.rule_interval // 2
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -198,25 +229,34 @@ def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
 
 
-def _ratios(base: int, ramp: int, window: int, interval: int, scrape: int, evaluations: int,
+def _ratios(ramp: int, samples: int, weight: Decimal, interval: int, scrape: int, evaluations: int,
             error_at) -> list[Decimal]:
-    """The window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
+    """A window's recorded error ratio at evaluations 0..evaluations, as the rules compute it.
 
     `error_at(j)` is the error ratio of the traffic scraped at step j (`scrape` apart; evaluation 0
-    is scrape step 0; steps before it count too). The base window's ratio is the mean over the
-    scrapes it spans; a longer window is the mean of the base ratios recorded at its evaluations,
-    both ends of the range included, as PromQL reads a range.
+    is scrape step 0; steps before it count too). A rate read from raw series is the mean over the
+    `ramp` scrapes it spans. A derived window is the mean of the base rates of its last `samples`
+    evaluations, each end corrected by `weight` (lag / window) times the base rate recorded there; a
+    window read from raw series is one sample with no correction.
     """
     every = interval // scrape
-    samples = 1 if window == base else window // interval + 1
-    first = -(samples - 1) * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
+    first = -samples * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
     traffic = _running_sums(error_at(j) for j in range(first, evaluations * every + 1))
 
-    def base_ratio(step: int) -> Decimal:
-        i = step - first + 1
+    def rate(e: int) -> Decimal:
+        i = e * every - first + 1
         return (traffic[i] - traffic[i - ramp]) / ramp
-    recorded = _running_sums(base_ratio(e * every) for e in range(1 - samples, evaluations + 1))
-    return [(recorded[e + samples] - recorded[e]) / samples for e in range(evaluations + 1)]
+    recorded = [rate(e) for e in range(-samples, evaluations + 1)]  # evaluation e at e + samples
+    sums = _running_sums(recorded)
+    return [(sums[e + samples + 1] - sums[e + 1]) / samples + weight * (recorded[e + samples] - recorded[e])
+            for e in range(evaluations + 1)]
+
+
+def _reading(slo: SLOPlan, window: int, interval: int, scrape: int) -> tuple[int, int, Decimal]:
+    """(ramp, samples, weight) of `_ratios` for a window evaluated every `interval`."""
+    if slo.reads_raw(window):
+        return slo.ramp(scrape, window), 1, Decimal(0)
+    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, Decimal(slo.lag) / window
 
 
 def _running_sums(values) -> list[Decimal]:
@@ -234,7 +274,8 @@ def model_interval(interval: int, scrape: int) -> int:
 
 
 @lru_cache(maxsize=None)
-def _first(base: int, ramp: int, pair: Pair, interval: int, scrape: int, error_ratio: Decimal, ends: bool) -> int:
+def _first(long_reading: tuple, short_reading: tuple, pair: Pair, interval: int, scrape: int,
+           error_ratio: Decimal, ends: bool) -> int:
     """The first evaluation at which the pair fires after a constant `error_ratio` starts at
     evaluation 0, or with `ends`, stops firing after it ends there. Cached: SLOs with the same
     windows and budget share the figure, and computing it walks every evaluation of the long window.
@@ -252,8 +293,9 @@ def _first(base: int, ramp: int, pair: Pair, interval: int, scrape: int, error_r
         def done(long: Decimal, short: Decimal) -> bool:
             return long > pair.error_ratio and short > pair.error_ratio
     # By then both windows read only the new traffic.
-    evaluations = (pair.long + base) // interval + ramp + 2
-    long, short = (_ratios(base, ramp, w, interval, scrape, evaluations, error_at) for w in (pair.long, pair.short))
+    evaluations = pair.long // interval + max(long_reading[0], short_reading[0]) + 2
+    long, short = (_ratios(*reading, interval, scrape, evaluations, error_at)
+                   for reading in (long_reading, short_reading))
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 
 
@@ -262,14 +304,13 @@ def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, 
     alert fires, with rules evaluated every `interval` over series scraped every `scrape`; None
     when it never fires.
 
-    This is the Workbook's detection time plus what measuring adds: the base rate trails the traffic
-    by about half the base window, a range holds one sample more than its window, the evaluation
-    that sees it, and `for` rounded up to whole evaluations.
+    This is the Workbook's detection time plus what measuring adds: the evaluation that sees the
+    crossing, the scrapes a rate needs to see a change, and `for` rounded up to whole evaluations.
     """
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    pending = _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, False)
+    pending = _first(*_readings(slo, pair, interval, scrape), pair, interval, scrape, error_ratio, False)
     return (pending + -(-pair.for_ // interval)) * interval
 
 
@@ -279,7 +320,11 @@ def reset_time(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, sc
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    return interval * _first(slo.base, slo.ramp(scrape), pair, interval, scrape, error_ratio, True)
+    return interval * _first(*_readings(slo, pair, interval, scrape), pair, interval, scrape, error_ratio, True)
+
+
+def _readings(slo: SLOPlan, pair: Pair, interval: int, scrape: int) -> tuple[tuple, tuple]:
+    return tuple(_reading(slo, w, interval, scrape) for w in (pair.long, pair.short))
 
 
 def budget_spent(duration: int, error_ratio: Decimal, budget: Decimal, period: int) -> Decimal:
@@ -326,6 +371,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         service=service.service, name=slo.name, source=doc.file, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
         budget=budget.normalize(), period=period, sli=slo.sli, group_by=slo.sli.group_by, base=base,
+        rule_interval=settings.rule_interval,
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
         pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
         tier_labels=tier_labels,

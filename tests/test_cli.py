@@ -28,8 +28,8 @@ def test_explain_shows_each_tier_its_detection_budget_and_reset_times(slo):
     lines = result.out.splitlines()
     assert lines[0] == "payments/api-availability: 99.9% over 30d, error budget 0.1% (43m 12s of full outage)"
     assert lines[5].split()[:7] == ["tier", "long", "short", "burn", "rate", "for", "fires"]
-    # A full outage: fires after 5m (11.57% of the budget), never at 10x, resets 5m after it ends.
-    assert lines[6].split() == ["page", "1h", "5m", "14.4", "2m", "5m", "11.57%", "never", "-", "5m"]
+    # A full outage: fires after 3m (6.94% of the budget), never at 10x, resets 5m after it ends.
+    assert lines[6].split() == ["page", "1h", "5m", "14.4", "2m", "3m", "6.94%", "never", "-", "5m"]
     assert lines[9].split()[:4] == ["ticket", "3d", "6h", "1"]
 
 

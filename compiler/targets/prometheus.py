@@ -1,12 +1,17 @@
 """Prometheus recording and alert rules: one group per SLO, one rule file per service.
 
-Cost and accuracy: only the base window (5m for a 30d period) reads the user's raw series. It
-records the error and total rates; every other window is the ratio of their sums over that
-window. That is exact, weighted by traffic (a quiet hour counts for what it served, unlike an
-average of ratios), and cheap: a 30d window reads one recorded series per SLO and group instead of
-every raw series over 30 days. A window with no traffic has no ratio (no NaN, no ±Inf); an SLI
-whose error counter does not exist yet records a zero error rate where there is traffic.
+Cost and accuracy: the base window (5m for a 30d period) records the error and total rates from
+the user's raw series. Windows of up to an hour (see `plan.RAW_WINDOWS`) read the raw series too:
+that costs a few base windows' reads and is exact at every instant. Every longer window is the
+ratio of event counts from the recorded rates, each end of the count corrected for the overlap of
+the recorded rates (see `plan`): weighted by traffic (a quiet hour counts for what it
+served, unlike an average of ratios), exact once traffic has been steady for a base window, and
+cheap: a 30d window reads one recorded series per SLO and group instead of every raw series over
+30 days. A window with no traffic has no ratio (no NaN, no ±Inf); an SLI whose error counter does
+not exist yet records a zero error rate where there is traffic.
 """
+
+from decimal import Decimal
 
 from .. import durations, names, promql, serialize
 from ..plan import Pair, Plan, ServicePlan, SLOPlan, number
@@ -123,22 +128,52 @@ def missing_data(slo: SLOPlan) -> dict:
                                         missing.runbook_url)}
 
 
+def _or_zero(slo: SLOPlan, errors: str) -> str:
+    """An error counter often has no series before the first error: count zero errors where the
+    total series exist."""
+    return f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {names.total_rate(slo.base_text)}{selector(slo)}"
+
+
+def _raw_ratio(slo: SLOPlan, window: str) -> str:
+    errors, total, may_be_absent = base_rates(slo, window)
+    if slo.sli.kind == "raw":
+        return errors  # the user's ratio itself
+    return f"({_or_zero(slo, errors)})\n/ ({total} > 0)" if may_be_absent else f"({errors})\n/ ({total} > 0)"
+
+
+def _derived_count(slo: SLOPlan, record: str, window: int) -> str:
+    """Events over `window` from the recorded base rates, each end corrected for their overlap (see
+    `plan`). A mean times the window, unlike a sum, means the same at any evaluation interval."""
+    rate, w = f"{record}{selector(slo)}", durations.to_text(window)
+    seconds = number(Decimal(window) / 1000)
+    return (f"avg_over_time({rate}[{durations.to_text(slo.derived_range(window))}]) * {seconds}\n"
+            f"+ {number(Decimal(slo.lag) / 1000)} * ({rate} - ({rate} offset {w} or on ({', '.join(slo.group_by)}) "
+            f"0 * {rate}))")
+
+
+def window_ratio(slo: SLOPlan, window: int) -> str:
+    sel = selector(slo)
+    errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
+    if window == slo.base:
+        return f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
+    if slo.reads_raw(window):
+        return _raw_ratio(slo, durations.to_text(window))
+    # The corrected count dips below zero for a few minutes after errors stop at the window's start.
+    return (f"clamp_min(\n{_derived_count(slo, errors_rec, window)},\n0)\n"
+            f"/ (\n{_derived_count(slo, total_rec, window)}\n> 0)")
+
+
 def group(slo: SLOPlan, interval: str) -> dict:
     sel, budget = selector(slo), number(slo.budget)
     labels = dict(sorted({**dict(slo.labels), **dict(slo.identity)}.items()))
     errors, total, may_be_absent = base_rates(slo)
     errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
-    if may_be_absent:
-        # An error counter often has no series before the first error: count zero errors instead.
-        errors = f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total_rec}{sel}"
-    rules = [_record(total_rec, total, labels), _record(errors_rec, errors, labels)]
+    rules = [_record(total_rec, total, labels), _record(errors_rec, _or_zero(slo, errors) if may_be_absent else errors,
+                                                        labels)]
     for window in slo.windows:
         w = durations.to_text(window)
-        if window == slo.base:
-            expr = f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
-        else:
-            expr = f"sum_over_time({errors_rec}{sel}[{w}])\n/ (sum_over_time({total_rec}{sel}[{w}]) > 0)"
-        rules.append(_record(names.error_ratio(w), expr, {**labels, **dict.fromkeys(slo.window_labels, w)}))
+        rules.append(_record(names.error_ratio(w), window_ratio(slo, window),
+                             {**labels, **dict.fromkeys(slo.window_labels, w)}))
     info = {**labels, "objective": number(slo.objective_percent), "window": slo.period_text,
             "owner": slo.owner, "description": slo.description}
     rules += [
