@@ -9,8 +9,8 @@ import urllib.parse
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
-                      WithJsonSchema, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool,
+                      StrictStr, WithJsonSchema, model_validator)
 
 from . import durations, names, promql
 
@@ -124,7 +124,9 @@ _DURATION_SCHEMA = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name)]
 Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
-Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+# Held as milliseconds, written as the text users write: also the defaults in `slo schema --settings`.
+Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(durations.to_text, when_used="json"),
+                     WithJsonSchema(_DURATION_SCHEMA)]
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]
 Seconds = Annotated[Decimal, BeforeValidator(_threshold),
