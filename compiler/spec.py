@@ -25,6 +25,14 @@ MAX_SLOS = 100  # per service file: a bound on the rules one file can generate
 MAX_DURATION = durations.parse("3650d")
 
 
+class FieldError(ValueError):
+    """A check across fields, raised at the field `path` (under the model) that the user should change."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -327,3 +335,15 @@ class Settings(Model):
     sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
                                                   "(sloth_id, sloth_service, sloth_slo, sloth_window, "
                                                   "sloth_severity), for dashboards built for Sloth's rules.")
+
+    @model_validator(mode="after")
+    def _missing_data_after_an_evaluation(self) -> "Settings":
+        if self.missing_data_for < self.rule_interval:
+            # Blame the one the user wrote: a long rule_interval can make the default too short.
+            at = "missing_data_for" if "missing_data_for" in self.model_fields_set else "rule_interval"
+            raise FieldError((at,), f"missing_data_for ({durations.to_text(self.missing_data_for)}) is shorter than "
+                                    f"rule_interval ({durations.to_text(self.rule_interval)}): the rules are evaluated "
+                                    f"only every {durations.to_text(self.rule_interval)}, so the missing-data ticket "
+                                    f"cannot wait any shorter; make missing_data_for at least "
+                                    f"{durations.to_text(self.rule_interval)}")
+        return self

@@ -227,6 +227,11 @@ SETTINGS_CASES = [
      "reserved by Prometheus"),
     ("grafana-url-credentials", "grafana_url: https://admin:hunter2-secret@grafana.example.com\n",
      "1:14: grafana_url:", "must not contain credentials"),
+    ("missing-data-for-under-rule-interval", "rule_interval: 2m\nmissing_data_for: 90s\n", "2:19: missing_data_for:",
+     "missing_data_for (1m30s) is shorter than rule_interval (2m): the rules are evaluated only every 2m"),
+    # The default missing_data_for (15m) is too short for this rule_interval: the line written is blamed.
+    ("rule-interval-over-missing-data-for", "scrape_interval: 10m\nrule_interval: 20m\n", "2:16: rule_interval:",
+     "missing_data_for (15m) is shorter than rule_interval (20m)"),
 ]
 
 
