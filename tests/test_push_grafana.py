@@ -241,16 +241,21 @@ def test_bad_credentials_give_one_clear_line_and_change_nothing(grafana, slo, tm
     assert all(value not in result.err for value in env.values())
 
 
-def test_secrets_never_appear_in_output_even_when_the_server_echoes_them(grafana, slo, tmp_path, caplog,
-                                                                       monkeypatch):
-    app = grafana.app
+def echo_credentials(server, said: str = "") -> None:
+    """The server refuses every dashboard save, echoing `said` and the Authorization header it was sent."""
+    app = server.app
 
     def echoing(exchange):
         if exchange.path == "/api/dashboards/db":
-            return fakegrafana._error(400, f"bad dashboard, your header was {exchange.header('Authorization')}")
+            return fakegrafana._error(400, f"bad dashboard{said}, your header was {exchange.header('Authorization')}")
         return app(exchange)
 
-    grafana.app = echoing
+    server.app = echoing
+
+
+def test_secrets_never_appear_in_output_even_when_the_server_echoes_them(grafana, slo, tmp_path, caplog,
+                                                                       monkeypatch):
+    echo_credentials(grafana)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
     assert result.code == 1
     assert "bad dashboard, your header was Bearer ***" in result.err
@@ -430,14 +435,8 @@ def test_credentials_in_the_url_are_never_printed(grafana, slo, tmp_path, caplog
     url = grafana.url.replace("://", f"://{USER}:{PASSWORD}@")
     basic_header = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     out = output(tmp_path, dashboard("payments"))
+    echo_credentials(grafana, f" from {url}")
     app = grafana.app
-
-    def echoing(exchange):
-        if exchange.path == "/api/dashboards/db":
-            return fakegrafana._error(400, f"bad dashboard from {url}, your header was {exchange.header('Authorization')}")
-        return app(exchange)
-
-    grafana.app = echoing
     result = slo("push", "grafana", "--url", url, "--out", out, "--settings", out / "none.yaml")
     assert result.code == 1
     assert f"bad dashboard from {grafana.url}, your header was Basic ***" in result.err
