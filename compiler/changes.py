@@ -67,6 +67,7 @@ class SLOChange:
     tiers_off: tuple[str, ...]
     routing: tuple[Value, ...]  # key: `<tier>: <label>`
     alert: Value | None
+    missing_data: Value | None  # how long the SLI is absent before the ticket; None: off
 
     @property
     def id(self) -> str:
@@ -77,7 +78,7 @@ class SLOChange:
 class Caution:
     slo: str
     kind: str  # renamed | regrouped | tightened | short-budget | tier-off | page-removed | alert-renamed |
-    #            severity | breached
+    #            severity | missing-data-off | breached
     message: str
 
 
@@ -154,6 +155,10 @@ def alert_labels(slo: plan.SLOPlan, tier: str) -> dict[str, str]:
     return {k: v for k, v in {**dict(slo.labels), **rule}.items() if k not in _PER_PAIR}
 
 
+def _missing_data_for(slo: plan.SLOPlan) -> str | None:
+    return slo.missing_data.for_text if slo.missing_data else None
+
+
 def _match(before: list[Tier], after: list[Tier]) -> list[tuple[Tier | None, Tier | None]]:
     """Pairs of one tier, old with new: same windows first, then the rest in order (as for a new period)."""
     by_windows = {b.windows: b for b in after}
@@ -181,6 +186,8 @@ def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None)
         if tier in _enabled(old) & _enabled(new):
             routing += _values(alert_labels(old, tier), alert_labels(new, tier), f"{tier}: ")
     alert = Value("alert", old.alert, new.alert) if old and new and old.alert != new.alert else None
+    missing = Value("missing_data", _missing_data_for(old), _missing_data_for(new)) \
+        if old and new and _missing_data_for(old) != _missing_data_for(new) else None
     return SLOChange(
         status=status, service=current.service, name=current.name,
         renamed_from=f"{old.service}/{old.name}" if status == "renamed" else None,
@@ -189,7 +196,7 @@ def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None)
         tiers=tuple(_tiers(old, new)),
         tiers_on=tuple(t for t in TIERS if old and t in _enabled(new) - _enabled(old)),
         tiers_off=tuple(t for t in TIERS if new and t in _enabled(old) - _enabled(new)),
-        routing=tuple(routing), alert=alert)
+        routing=tuple(routing), alert=alert, missing_data=missing)
 
 
 def _minutes(o: Objective, same_period: str = "") -> str:
@@ -231,6 +238,9 @@ def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | N
         if tier_change.tier == "page" and tier_change.new is None and "page" in _enabled(new):
             warn("page-removed", f"the page alert over {tier_change.old.windows} (burn rate "
                                  f"{plan.number(tier_change.old.burn_rate)}) is removed")
+    if change.missing_data and change.missing_data.new is None:
+        warn("missing-data-off", "the missing-data ticket is turned off: when the SLI's series vanish (a broken "
+                                 "exporter, a renamed metric) the SLO sees no errors, so an outage can go unseen")
     if change.alert:
         warn("alert-renamed", f"alert renamed from {change.alert.old} to {change.alert.new}: silences, "
                               f"inhibitions and routes that match alertname={change.alert.old} no longer apply")
@@ -316,7 +326,7 @@ def compare(old: plan.Plan, new: plan.Plan, old_files: dict[str, tuple[bytes, st
         a, b = before.get(o), after.get(n)
         change = _slo_change(status, a, b)
         if status == "changed" and not (change.old != change.new or change.sli or change.tiers or change.routing
-                                        or change.alert):
+                                        or change.alert or change.missing_data):
             continue
         slos.append(change)
         warnings += _warnings(change, a, b)

@@ -144,7 +144,9 @@ def _url(text: str) -> str:
 
 def _schema(args: argparse.Namespace) -> int:
     model = Settings if args.settings_schema else Service
-    print(json.dumps(model.model_json_schema(by_alias=True), indent=2, sort_keys=True))
+    # Serialization mode writes defaults through the fields' serializers, durations as `1m` rather than
+    # 60000 ms; every input type declares its own schema, so the shapes are those of validation.
+    print(json.dumps(model.model_json_schema(by_alias=True, mode="serialization"), indent=2, sort_keys=True))
     return OK
 
 

@@ -16,7 +16,7 @@ from typing import Iterator, Protocol
 
 import promql_parser
 
-from . import durations, plan, promql
+from . import durations, names, plan, promql, user_labels
 from .plan import SLOPlan, number
 from .problems import Problem
 from .spec import Service, Settings
@@ -203,19 +203,20 @@ def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
             "lower the objective, lengthen the window, or shorten the page tier's `for`")
 
 
-def external_labels(subject: Subject, external: dict[str, str]) -> Iterator[Finding]:
-    alerting = subject.service.slos[subject.index].alerting
-    owned = [(("labels", k), k, False) for k in subject.service.labels]
-    owned += [(("alerting", "labels", k), k, True) for k in alerting.labels]
-    owned += [(("alerting", tier, "labels", k), k, True)
-              for tier in ("page", "ticket") if getattr(alerting, tier) for k in getattr(alerting, tier).labels]
-    for path, name, in_slo in owned:
+def external_labels(subject: Subject, external: dict[str, str], sloth_labels: bool) -> Iterator[Finding]:
+    for path, name in user_labels.places(subject.service, subject.index):
         if name in external:
             yield subject.finding(
                 path, ERROR, "external-label-conflict",
                 f"{name} is an external label of Prometheus ({name}={external[name]!r}): it attaches external "
                 f"labels only where a series or alert lacks them, so this value hides the server's own",
-                "rename the label", in_slo=in_slo, at_key=True)
+                "rename the label", in_slo=False, at_key=True)
+    for name in sorted(names.SLOTH_LABELS & external.keys() if sloth_labels else ()):
+        yield subject.finding(
+            ("service",), ERROR, "external-label-conflict",
+            f"{name} is an external label of Prometheus ({name}={external[name]!r}), and the sloth_labels setting "
+            f"puts a {name} of the compiler's on the series and alerts of this service, hiding the server's own",
+            "turn sloth_labels off, or rename the external label", in_slo=False)
     for i, name in enumerate(subject.slo.group_by):
         if name in external:
             yield subject.finding(
@@ -295,7 +296,8 @@ def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Liv
     findings: set[Finding] = set()
     for subject in subjects(specs, the_plan):
         for check in (ranges(subject, settings), counters(subject), selectors(subject), group_split(subject),
-                      threshold(subject), budget(subject, settings), external_labels(subject, external)):
+                      threshold(subject), budget(subject, settings),
+                      external_labels(subject, external, settings.sloth_labels)):
             findings.update(check)
         if server is not None:
             findings.update(live_series(subject, server))

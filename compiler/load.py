@@ -8,7 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import formats, yamlpos
 from .problems import InputError, Problem
-from .spec import Service, Settings
+from .spec import FieldError, Service, Settings
 
 SETTINGS_FILE = "slo-settings.yaml"
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -42,6 +42,8 @@ def _message(error: dict, doc: yamlpos.Document, model: type[BaseModel]) -> tupl
     """(path, message, at_key) for one pydantic error."""
     path = tuple(error["loc"])
     kind = error["type"]
+    if kind == "value_error" and isinstance(error["ctx"]["error"], FieldError):
+        return path + error["ctx"]["error"].path, str(error["ctx"]["error"]), False
     if path and path[-1] == "[key]":  # a dict key itself is wrong: point at the key
         return path[:-1], _text(error, kind), True
     if kind == "extra_forbidden":

@@ -25,6 +25,7 @@ SLOTH_SERVICE = "sloth_service"
 SLOTH_SLO = "sloth_slo"
 SLOTH_WINDOW = "sloth_window"
 SLOTH_SEVERITY = "sloth_severity"
+SLOTH_LABELS = frozenset({SLOTH_ID, SLOTH_SERVICE, SLOTH_SLO, SLOTH_WINDOW, SLOTH_SEVERITY})
 # Marks what the compiler owns (dashboard tag, Kubernetes label): push and prune touch nothing else.
 MANAGED_BY = "slo-compiler"
 

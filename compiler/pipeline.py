@@ -3,7 +3,7 @@
 import dataclasses
 from pathlib import Path
 
-from . import load, plan
+from . import load, plan, user_labels
 from .problems import InputError
 from .spec import Service
 from .targets import alert_timing_tests, grafana, kubernetes, prometheus, promtool_tests, runbooks
@@ -31,6 +31,7 @@ def specs_and_plan(slos_dir: Path, settings_file: Path) -> tuple[list[tuple[Docu
         specs = load.specs(slos_dir)
     except InputError as exc:
         problems += exc.problems
+    problems = problems or user_labels.sloth_clashes(specs, settings)
     if problems:
         raise InputError(problems)
     return specs, dataclasses.replace(plan.build(specs, settings), runbook_templates=templates)

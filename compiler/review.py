@@ -10,7 +10,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
-from .changes import Caution, Changes, Objective, SLOChange, TierChange
+from .changes import Caution, Changes, Objective, SLOChange, TierChange, Value
 from .measure import Measurement
 from .plan import number
 
@@ -110,6 +110,8 @@ def _slo(change: SLOChange, measured: Measurement | None) -> list[str]:
         lines.append(_measured(measured))
     for what, tiers in (("on", change.tiers_on), ("off", change.tiers_off)):
         lines += [f"- the {tier} tier is turned {what}" for tier in tiers]
+    if change.missing_data:
+        lines.append(_missing_data(change.missing_data))
     if change.alert:
         lines.append(f"- alert name: {code(change.alert.old)} → {code(change.alert.new)}")
     for value in change.routing:
@@ -123,6 +125,14 @@ def _slo(change: SLOChange, measured: Measurement | None) -> list[str]:
     if change.tiers and new is not None:
         lines += ["Alert tiers:", "", *_tier_rows(change.tiers), ""]
     return lines
+
+
+def _missing_data(value: Value) -> str:
+    if value.new is None:
+        return "- the missing-data ticket is turned off"
+    if value.old is None:
+        return f"- the missing-data ticket is turned on: it fires after {value.new} without data"
+    return f"- the missing-data ticket fires after {value.old} → {value.new} without data"
 
 
 def _measured(m: Measurement) -> str:

@@ -9,8 +9,8 @@ import urllib.parse
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictStr,
-                      WithJsonSchema, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool,
+                      StrictStr, WithJsonSchema, model_validator)
 
 from . import durations, names, promql
 
@@ -23,6 +23,14 @@ MAX_SLOS = 100  # per service file: a bound on the rules one file can generate
 # Prometheus durations are Go time.Duration (292 years at most); a decade keeps every window
 # and every sum of windows far inside that.
 MAX_DURATION = durations.parse("3650d")
+
+
+class FieldError(ValueError):
+    """A check across fields, raised at the field `path` (under the model) that the user should change."""
+
+    def __init__(self, path: tuple, message: str):
+        super().__init__(message)
+        self.path = path
 
 
 class Model(BaseModel):
@@ -124,7 +132,9 @@ _DURATION_SCHEMA = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
 LabelName = Annotated[StrictStr, AfterValidator(_label_name)]
 Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
-Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+# Held as milliseconds, written as the text users write: also the defaults in `slo schema --settings`.
+Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(durations.to_text, when_used="json"),
+                     WithJsonSchema(_DURATION_SCHEMA)]
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]
 Seconds = Annotated[Decimal, BeforeValidator(_threshold),
@@ -325,3 +335,15 @@ class Settings(Model):
     sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
                                                   "(sloth_id, sloth_service, sloth_slo, sloth_window, "
                                                   "sloth_severity), for dashboards built for Sloth's rules.")
+
+    @model_validator(mode="after")
+    def _missing_data_after_an_evaluation(self) -> "Settings":
+        if self.missing_data_for < self.rule_interval:
+            # Blame the one the user wrote: a long rule_interval can make the default too short.
+            at = "missing_data_for" if "missing_data_for" in self.model_fields_set else "rule_interval"
+            raise FieldError((at,), f"missing_data_for ({durations.to_text(self.missing_data_for)}) is shorter than "
+                                    f"rule_interval ({durations.to_text(self.rule_interval)}): the rules are evaluated "
+                                    f"only every {durations.to_text(self.rule_interval)}, so the missing-data ticket "
+                                    f"cannot wait any shorter; make missing_data_for at least "
+                                    f"{durations.to_text(self.rule_interval)}")
+        return self

@@ -227,6 +227,11 @@ SETTINGS_CASES = [
      "reserved by Prometheus"),
     ("grafana-url-credentials", "grafana_url: https://admin:hunter2-secret@grafana.example.com\n",
      "1:14: grafana_url:", "must not contain credentials"),
+    ("missing-data-for-under-rule-interval", "rule_interval: 2m\nmissing_data_for: 90s\n", "2:19: missing_data_for:",
+     "missing_data_for (1m30s) is shorter than rule_interval (2m): the rules are evaluated only every 2m"),
+    # The default missing_data_for (15m) is too short for this rule_interval: the line written is blamed.
+    ("rule-interval-over-missing-data-for", "scrape_interval: 10m\nrule_interval: 20m\n", "2:16: rule_interval:",
+     "missing_data_for (15m) is shorter than rule_interval (20m)"),
 ]
 
 
@@ -241,3 +246,24 @@ def test_bad_settings_are_refused_with_place_field_and_reason(slo, project, text
     assert any(message in line for line in result.lines), result.err
     assert tree(root / "output") == before
     assert_no_leaks(["hunter2-secret"], {"stdout": result.out, "stderr": result.err})
+
+
+def test_sloths_label_names_are_refused_as_user_labels_when_sloth_labels_is_on(slo, project):
+    root, before = project
+    write_spec(root / "slos", "checkout.yaml", HEAD.replace("owner: team-a\n", "owner: team-a\nlabels: {sloth_id: x}\n")
+               + "    objective: 99\n    labels: {sloth_slo: y}\n"
+               + RATIO + "        group_by: [sloth_window]\n"
+               + "    alerting:\n      labels: {team: a}\n      ticket: {labels: {sloth_severity: z}}\n")
+    sloth = write_spec(root, "sloth.yaml", "sloth_labels: true\n")
+    result = slo("compile", "--slos", root / "slos", "--out", root / "output", "--settings", sloth)
+    assert result.code == 1 and result.out == ""
+    said = "is set by the compiler when the sloth_labels setting is on; choose another name"
+    assert result.lines == [
+        f"slos/checkout.yaml:3:10: labels.sloth_id: label 'sloth_id' {said}",
+        f"slos/checkout.yaml:7:14: slos[0].labels.sloth_slo: label 'sloth_slo' {said}",
+        f"slos/checkout.yaml:12:20: slos[0].sli.ratio.group_by[0]: label 'sloth_window' {said}",
+        f"slos/checkout.yaml:15:25: slos[0].alerting.ticket.labels.sloth_severity: label 'sloth_severity' {said}"]
+    assert tree(root / "output") == before
+    # Without Sloth's labels the names are the user's own.
+    result = slo("compile", "--slos", root / "slos", "--out", root / "plain", "--settings", root / "none.yaml")
+    assert result.code == 0, result.err

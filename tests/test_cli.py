@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from compiler.spec import Service, Settings
 from conftest import ROOT
 
 
@@ -51,6 +52,26 @@ def test_schema_is_json_schema_of_the_spec(slo):
     assert schema["properties"]["service"]["pattern"] == "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
     settings = json.loads(slo("schema", "--settings").out)
     assert "tiers" in settings["properties"]
+
+
+def test_schema_shows_duration_defaults_as_users_write_them(slo):
+    properties = json.loads(slo("schema", "--settings").out)["properties"]
+    assert {k: properties[k]["default"] for k in ("default_window", "scrape_interval", "rule_interval",
+                                                  "missing_data_for", "tiers_period")} == \
+        {"default_window": "30d", "scrape_interval": "1m", "rule_interval": "1m", "missing_data_for": "15m",
+         "tiers_period": "30d"}
+    assert properties["sloth_labels"]["default"] is False and properties["grafana_folder"]["default"] == "SLOs"
+
+
+@pytest.mark.parametrize("model", [Service, Settings])
+def test_the_schema_accepts_what_the_models_accept_defaults_aside(model):
+    """The schema is printed in serialization mode for its defaults; its shapes must be validation's."""
+    def without_defaults(node):
+        if isinstance(node, dict):
+            return {k: without_defaults(v) for k, v in node.items() if k != "default"}
+        return [without_defaults(v) for v in node] if isinstance(node, list) else node
+    assert without_defaults(model.model_json_schema(by_alias=True, mode="serialization")) == \
+        without_defaults(model.model_json_schema(by_alias=True))
 
 
 def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path):

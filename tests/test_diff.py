@@ -310,3 +310,36 @@ def test_a_review_longer_than_a_comment_is_cut_at_a_line_with_a_note():
     head = cut[:cut.index("\n… cut here")]
     assert head.endswith("\n") and text.startswith(head)  # whole lines only
     assert review.fit(text, "main", limit=len(text)) == text
+
+
+def test_turning_the_missing_data_ticket_off_warns_and_on_again_is_listed(repo):
+    spec = checkout()
+    spec["slos"][0]["alerting"] = {"missing_data": False}
+    repo.write(spec)
+    md = repo.markdown()
+    assert "#### Changed `availability`" in md
+    assert "- the missing-data ticket is turned off" in bullets(md)
+    assert warnings(md) == ["`checkout/availability`: the missing-data ticket is turned off: when the SLI's series "
+                            "vanish (a broken exporter, a renamed metric) the SLO sees no errors, so an outage can "
+                            "go unseen"]
+    assert "- alert rules removed: `CheckoutAvailabilityDataMissing (ticket)`" in bullets(md)
+    assert json.loads(repo.markdown("--format", "json"))["slos"][0]["missing_data"] == {
+        "key": "missing_data", "old": "15m", "new": None}
+    repo.commit()
+    repo.write(checkout())
+    md = repo.run("diff", "HEAD", "--slos", repo.slos, "--settings", repo.settings).out
+    assert "- the missing-data ticket is turned on: it fires after 15m without data" in bullets(md)
+    assert warnings(md) == []
+
+
+def test_a_new_missing_data_for_setting_is_listed_for_each_slo_with_the_ticket(repo):
+    spec = checkout()
+    spec["slos"][1]["alerting"] = {"missing_data": False}
+    repo.write(spec)
+    repo.commit()
+    repo.settings.write_text("missing_data_for: 30m\n")
+    md = repo.markdown()
+    assert "#### Changed `availability`" in md and "`latency`" not in md.split("### Settings")[0]
+    assert "- the missing-data ticket fires after 15m → 30m without data" in bullets(md)
+    assert "### Settings\n\nChanged: `missing_data_for`" in md
+    assert warnings(md) == []

@@ -148,3 +148,17 @@ def test_grouping_by_the_label_that_tells_errors_apart_is_an_error(lint):
     result, found = lint(spec)
     assert result.code == 1
     assert found == {("slos/shop.yaml:9:27: slos[0].sli.ratio.group_by[1]", "group-by-error-label")}
+
+
+def test_slo_labels_and_sloths_labels_that_collide_with_external_labels(lint):
+    spec = HEAD + GOOD + "    labels: {region: b}\n"
+    assert lint(spec, "sloth_labels: true\n")[1] == set()
+    external = "external_labels: {region: west, sloth_service: a, sloth_window: b}\n"
+    result, found = lint(spec, external)
+    assert result.code == 1
+    assert found == {("slos/shop.yaml:9:14: slos[0].labels.region", "external-label-conflict")}
+    result, found = lint(spec, "sloth_labels: true\n" + external)
+    assert found == {("slos/shop.yaml:9:14: slos[0].labels.region", "external-label-conflict"),
+                     ("slos/shop.yaml:1:10: service", "external-label-conflict")}
+    assert sum("sloth_service is an external label" in line for line in result.lines) == 1
+    assert sum("sloth_window is an external label" in line for line in result.lines) == 1

@@ -241,16 +241,21 @@ def test_bad_credentials_give_one_clear_line_and_change_nothing(grafana, slo, tm
     assert all(value not in result.err for value in env.values())
 
 
-def test_secrets_never_appear_in_output_even_when_the_server_echoes_them(grafana, slo, tmp_path, caplog,
-                                                                       monkeypatch):
-    app = grafana.app
+def echo_credentials(server, said: str = "") -> None:
+    """The server refuses every dashboard save, echoing `said` and the Authorization header it was sent."""
+    app = server.app
 
     def echoing(exchange):
         if exchange.path == "/api/dashboards/db":
-            return fakegrafana._error(400, f"bad dashboard, your header was {exchange.header('Authorization')}")
+            return fakegrafana._error(400, f"bad dashboard{said}, your header was {exchange.header('Authorization')}")
         return app(exchange)
 
-    grafana.app = echoing
+    server.app = echoing
+
+
+def test_secrets_never_appear_in_output_even_when_the_server_echoes_them(grafana, slo, tmp_path, caplog,
+                                                                       monkeypatch):
+    echo_credentials(grafana)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
     assert result.code == 1
     assert "bad dashboard, your header was Bearer ***" in result.err
@@ -424,3 +429,34 @@ def test_the_contract_check_catches_requests_the_spec_does_not_allow(grafana):
     assert "GET /api/search: query parameter 'folder' is not in the spec" in problems
     assert "POST /api/dashboards/uid/x: no such operation in the spec" in problems
     grafana.log.clear()  # they were wrong on purpose
+
+
+def test_credentials_in_the_url_are_never_printed(grafana, slo, tmp_path, caplog):
+    url = grafana.url.replace("://", f"://{USER}:{PASSWORD}@")
+    basic_header = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    out = output(tmp_path, dashboard("payments"))
+    echo_credentials(grafana, f" from {url}")
+    app = grafana.app
+    result = slo("push", "grafana", "--url", url, "--out", out, "--settings", out / "none.yaml")
+    assert result.code == 1
+    assert f"bad dashboard from {grafana.url}, your header was Basic ***" in result.err
+    printed = {"stdout": result.out, "stderr": result.err, "log": caplog.text}
+    grafana.app = lambda e: fakegrafana._error(503, f"down at {url}") if e.path == "/api/health" else app(e)
+    result = slo("push", "grafana", "--url", url, "--out", out, "--settings", out / "none.yaml")
+    assert result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 down "
+                            f"at {grafana.url} (gave up after {http.ATTEMPTS} attempts)"]
+    printed.update(health=result.err)
+    for wrong in (url.replace("http", "htp"), url + ":99999", url.replace("127.0.0.1", "127..1")):
+        result = slo("push", "grafana", "--url", wrong, "--out", out, "--settings", out / "none.yaml")
+        assert result.code in (1, 2) and "Traceback" not in result.err, result.err
+        printed[wrong] = result.out + result.err
+    leaks.assert_no_leaks([PASSWORD, basic_header], printed, [tmp_path])
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("GET https://user:pa55word@host:3000/api failed", "GET https://host:3000/api failed"),
+    ("http://user:p@ss@host/x and http://host/y", "http://host/x and http://host/y"),
+    ("no URL, an address user@example.com", "no URL, an address user@example.com"),
+])
+def test_scrub_removes_the_user_info_of_every_url(text, shown):
+    assert http.scrub(text) == shown

@@ -233,8 +233,13 @@ def test_faults_converge_or_fail_clearly_and_a_rerun_converges(ruler, slo, out):
     (["--ruler-url", "http://127.0.0.1:9", "--flavor", "thanos"], "invalid choice"),
     (["--ruler-url", "http://127.0.0.1:9", "--timeout", "0"], "must be above 0 and at most 3600 seconds, got 0"),
     (["--ruler-url", "http://127.0.0.1:9", "--wait", "soon"], "not a number of seconds: 'soon'"),
+    (["--ruler-url", "mimir:9009"], "--ruler-url (or RULER_URL) must be an http:// or https:// URL with a host"),
+    (["--ruler-url", "htps://tenant:ruler-secret-1@mimir"], "must be an http:// or https:// URL with a host"),
+    (["--prometheus-dir", ".", "--reload-url", "ftp://admin:ruler-secret-1@prometheus/-/reload"],
+     "--reload-url must be an http:// or https:// URL with a host"),
 ])
 def test_wrong_usage_exits_2(slo, monkeypatch, args, message):
     monkeypatch.delenv("RULER_URL", raising=False)
     result = slo("push", "rules", *args)
     assert result.code == 2 and message in result.err and "usage: slo push rules" in result.err
+    leaks.assert_no_leaks(["ruler-secret-1"], {"stdout": result.out, "stderr": result.err})

@@ -4,6 +4,7 @@ templates sandboxed and replaceable by the team's own."""
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compiler import markdown
 from conftest import ROOT, tree, write_spec
@@ -114,3 +115,24 @@ def test_committed_runbooks_follow_the_shipped_template():
     text = (ROOT / "output" / "runbooks" / "platform" / "platform-queue-delivery-budget-burn-page.md").read_text()
     assert text.startswith("# PlatformQueueDeliveryBudgetBurn: page\n")
     assert "| 15m | 4m |" in text and "7d" in text
+
+
+def linked_runbooks(out: Path) -> set[str]:
+    """The runbook paths every alert of every rule file links to (`output/<path>` without a base URL)."""
+    files = sorted((out / "prometheus").glob("*.rules.yml"))
+    groups = [g for p in files for g in yaml.safe_load(p.read_text())["groups"]]
+    return {r["annotations"]["runbook_url"].removeprefix("output/") for g in groups for r in g["rules"] if "alert" in r}
+
+
+def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path, slo):
+    spec = SPEC.replace('      page: {labels: {severity: "{{ sev }}"}}\n', "      page: false\n      ticket: false\n")
+    assert compile_shop(tmp_path, slo, spec=spec).code == 0
+    out = tmp_path / "output"
+    assert linked_runbooks(out) == {"runbooks/shop/shop-availability-budget-burn-ticket.md"}
+    assert set(runbooks(out)) == linked_runbooks(out)
+    text = runbooks(out)["runbooks/shop/shop-availability-budget-burn-ticket.md"]
+    assert text.startswith("# ShopAvailabilityDataMissing: ticket\n\n`shop/availability` has had no data for 15m")
+    assert all(section in text for section in SECTIONS)
+    assert "Both alert tiers of this SLO are off" in text and "| long window |" not in text
+    # The committed output, with tiers on and off, links only runbooks it holds too.
+    assert set(runbooks(ROOT / "output")) >= linked_runbooks(ROOT / "output")

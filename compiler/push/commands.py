@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import cli, load
 from . import grafana, promdir, report, ruler, rulefiles
-from .http import Client, Credentials, Failure, credentials
+from .http import Client, Credentials, Failure, credentials, usable_url
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONCURRENCY = 4
@@ -68,6 +68,13 @@ def add(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_rules, usage=p.error)
 
 
+def _url(args: argparse.Namespace, option: str, url: str) -> str:
+    # Never echoed: it may carry a password.
+    if not usable_url(url):
+        args.usage(f"{option} must be an http:// or https:// URL with a host")
+    return url
+
+
 def _verify(args: argparse.Namespace) -> bool | str:
     if args.ca_file and args.insecure_skip_verify:
         args.usage("--ca-file and --insecure-skip-verify exclude each other")
@@ -107,6 +114,7 @@ def _grafana(args: argparse.Namespace) -> int:
     url = args.url or os.environ.get("GRAFANA_URL", "")
     if not url:
         args.usage("needs --url or GRAFANA_URL")
+    _url(args, "--url (or GRAFANA_URL)", url)
     creds = credentials("GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD")
     if not creds.present:
         args.usage("needs credentials in the environment: GRAFANA_TOKEN (a service account token), "
@@ -129,11 +137,13 @@ def _rules(args: argparse.Namespace) -> int:
         base = promdir.base_url(args.reload_url or "")
         if base is None:
             args.usage("--prometheus-dir needs --reload-url, Prometheus' URL ending in /-/reload")
+        _url(args, "--reload-url", base)
         client = Client(base, "Prometheus", Credentials(), verify=verify, timeout=args.timeout)
         return _finish("prometheus", lambda: promdir.push(client, args.out, args.prometheus_dir, args.dry_run,
                                                           args.prune, args.wait), args.dry_run)
     if not ruler_url:
         args.usage("needs --ruler-url (or RULER_URL), or --prometheus-dir with --reload-url")
+    _url(args, "--ruler-url (or RULER_URL)", ruler_url)
     prefix = load.settings(args.settings).ruler_namespace_prefix
     services = rulefiles.load(args.out)
     headers = {"X-Scope-OrgID": args.tenant} if args.tenant else {}

@@ -77,7 +77,7 @@ class Push:
         try:
             self.client.call("GET", "/api/health")
         except Failure as exc:
-            raise Failure(f"Grafana at {self.client.base} failed its health check: {exc}") from None
+            raise Failure(f"Grafana at {self.client.shown} failed its health check: {exc}") from None
 
     def folder(self) -> str:
         """Ensure our folder exists with our title; the action taken."""

@@ -11,9 +11,10 @@ import email.utils
 import json
 import os
 import random
+import re
 import time
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 import urllib3
@@ -30,6 +31,24 @@ class Failure(Exception):
 
 class Denied(Failure):
     """401 or 403: the credentials are wrong, or lack a permission."""
+
+
+# Up to the last @ of the authority, as URL parsers read it: a password may hold an @ of its own.
+_USERINFO = re.compile(r"(?<=://)[^/?#\s]*@")
+
+
+def scrub(text: str) -> str:
+    """Text with the user info (`user:password@`) of every URL in it removed."""
+    return _USERINFO.sub("", text)
+
+
+def usable_url(url: str) -> bool:
+    """An http or https URL with a host (and a valid port, if any)."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and (parts.port or 1) > 0
+    except ValueError:
+        return False
 
 
 def segment(text: str) -> str:
@@ -85,8 +104,14 @@ class Client:
     def __init__(self, base: str, what: str, creds: Credentials, headers: dict[str, str] | None = None,
                  verify: bool | str = True, timeout: float = 10.0):
         self.base = base.rstrip("/")
+        self.shown = scrub(self.base)  # the base URL as messages may print it
         self.what = what  # "Grafana", "the ruler": names the server in messages
         self.creds = creds
+        parts = urlsplit(self.base)
+        # Credentials in the URL are sent as basic auth (by requests) and are as secret as the environment's.
+        in_url = Credentials(basic=(unquote(parts.username or ""), unquote(parts.password or ""))) \
+            if parts.password else Credentials()
+        self.secrets = creds.secrets + in_url.secrets
         self.headers = {**(headers or {}), **creds.headers}
         self.verify = verify
         if verify is False:  # asked for in so many words: one warning per call would only bury the report
@@ -94,9 +119,9 @@ class Client:
         self.timeout = timeout
 
     def redact(self, text: str) -> str:
-        for secret in self.creds.secrets:
+        for secret in self.secrets:
             text = text.replace(secret, "***")
-        return text
+        return scrub(text)
 
     def call(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kwargs) -> Response:
         """The response when its status is in `expect`; Failure (or Denied) otherwise, after retries."""
@@ -118,6 +143,9 @@ class Client:
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 problem = "timed out" if isinstance(exc, requests.Timeout) else "connection failed or dropped"
                 continue
+            # A URL requests cannot use (urllib3 lets some host errors through as its own): asking again will not help.
+            except (requests.RequestException, urllib3.exceptions.LocationValueError) as exc:
+                raise Failure(self.redact(f"{where}: cannot call {self.what} at {self.shown}: {exc}")) from None
             response = Response(raw.status_code, raw.content, dict(raw.headers))
             if response.status in expect:
                 return response

@@ -83,7 +83,22 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                                                                          **dict(route.labels)}.items())),
                   "runbook_url": route.runbook_url, "dashboard_url": slo.dashboard_url},
         "pairs": [_pair(slo, p) for p in slo.pairs if p.tier == tier],
+        "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text}
+        if tier == _missing_data_tier(slo) else None,
     }
+
+
+def _missing_data_tier(slo: SLOPlan) -> str | None:
+    """The tier whose runbook the missing-data ticket links to."""
+    return next((r.tier for r in slo.routes if slo.missing_data and r.runbook_url == slo.missing_data.runbook_url),
+                None)
+
+
+def tiers(slo: SLOPlan) -> tuple[str, ...]:
+    """The tiers with a runbook: those with alert pairs, and the one the missing-data ticket links to
+    (with both tiers off, the SLO's only runbook)."""
+    linked = _missing_data_tier(slo)
+    return tuple(dict.fromkeys((*slo.tiers, *([linked] if linked else []))))
 
 
 def _candidates(service: str, alert: str, tier: str) -> list[str]:
@@ -104,7 +119,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
     env, out, problems = _environment(dict(plan.runbook_templates)), {}, []
     for service in plan.services:
         for slo in service.slos:
-            for tier in slo.tiers:
+            for tier in tiers(slo):
                 template = env.select_template(_candidates(service.name, slo.alert, tier))
                 try:
                     text = template.render(context(service, slo, tier))
