@@ -11,13 +11,14 @@ are then derived from them exactly, so a 28d period gets Sloth's windows and bur
 A short window below 4x the scrape interval is raised to that floor (it only sets how fast an alert
 resets), while a long window below it is an error, since the tier could not be measured.
 
-How each window is read: windows of up to RAW_WINDOWS base windows (1h for a 30d period) read the
-raw series, which costs little and is exact at every instant, also right after a sharp change of
-traffic. Longer windows count events as the mean of the base rates recorded at each evaluation
-times the window. Those rates overlap, so that count trails the traffic by `lag`, (base -
-interval) / 2; each end is corrected by `lag` times the base rate recorded there, which makes the
-count exact once traffic has been steady for one base window at both ends, and alerts fire at the
-Workbook's detection time.
+How each window is read: a long window of up to RAW_WINDOWS base windows (1h for a 30d period)
+reads the raw series, which costs little and is exact at every instant, also right after a sharp
+change of traffic. Longer windows count events as the mean of the base rates recorded at each
+evaluation times the window. Those rates overlap, so the count trails the traffic by `lag`,
+(base - interval) / 2. In alert windows that lag is removed: the mean covers the window less `lag`
+and the latest base rate counts for the last `lag`, so alerts fire at the Workbook's detection
+time. The period window is not corrected: it only sets the budget, and a plain mean outlives a gap
+in the data.
 """
 
 from bisect import bisect_left
@@ -32,6 +33,7 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
+# Long windows up to this many base windows read raw series: at most 12x the base read, exact at every instant.
 RAW_WINDOWS = 12
 # Below a few minutes of full outage per period, one bad deploy spends the whole budget before
 # the fastest page (1h/5m for 2m) has even fired.
@@ -102,7 +104,7 @@ class SLOPlan:
     period: int  # ms
     sli: SLI
     group_by: tuple[str, ...]
-    base: int  # the window whose rates are recorded; longer windows than RAW_WINDOWS of it derive from them
+    base: int  # the window whose rates are recorded; the windows not read from raw series derive from them
     rule_interval: int  # ms between evaluations, which the derived windows' ranges assume
     windows: tuple[int, ...]  # every ratio window, ascending, period included
     pairs: tuple[Pair, ...]
@@ -147,23 +149,28 @@ class SLOPlan:
 
     @property
     def raw_limit(self) -> int:
-        """The longest window read from raw series; longer ones derive from the base window's rates."""
+        """The longest long window read from raw series; the other windows derive from the base rates."""
         return RAW_WINDOWS * self.base
 
     def reads_raw(self, window: int) -> bool:
-        return window <= self.raw_limit
+        return window <= self.raw_limit and any(p.long == window for p in self.pairs)
+
+    def corrects(self, window: int) -> bool:
+        """Whether a derived window takes out the lag of the overlapping base rates: alert windows do."""
+        return window != self.base and not self.reads_raw(window) and any(window in (p.long, p.short)
+                                                                          for p in self.pairs)
 
     @property
     def lag(self) -> int:
-        """Milliseconds a derived window's uncorrected count trails the traffic, and the time's worth of
-        the base rate that corrects each of its ends."""
+        """Milliseconds a mean of the recorded base rates trails the traffic."""
         return (self.base - self.rule_interval) // 2
 
     def derived_range(self, window: int) -> int:
-        """The range that holds exactly window / interval recorded samples: it ends half an
-        evaluation inside the window, so no sample sits on its boundary, whether the Prometheus
-        version includes a sample there (2.x) or not (3.x)."""
-        return window - self.rule_interval // 2
+        """The range of a derived window's mean: the window, less the lag where it is corrected, in
+        whole evaluations, less half an evaluation, so that no sample sits on its boundary whether the
+        Prometheus version includes a sample there (2.x) or not (3.x)."""
+        covered = window - (self.lag if self.corrects(window) else 0)
+        return covered // self.rule_interval * self.rule_interval - self.rule_interval // 2
 
     def route(self, tier: str) -> TierRoute:
         return next(r for r in self.routes if r.tier == tier)
@@ -236,8 +243,8 @@ def _ratios(ramp: int, samples: int, weight: Decimal, interval: int, scrape: int
     `error_at(j)` is the error ratio of the traffic scraped at step j (`scrape` apart; evaluation 0
     is scrape step 0; steps before it count too). A rate read from raw series is the mean over the
     `ramp` scrapes it spans. A derived window is the mean of the base rates of its last `samples`
-    evaluations, each end corrected by `weight` (lag / window) times the base rate recorded there; a
-    window read from raw series is one sample with no correction.
+    evaluations, in which the latest base rate weighs `weight` (lag / window, where corrected); a
+    window read from raw series is one sample.
     """
     every = interval // scrape
     first = -samples * every - ramp + 1  # the earliest scrape that evaluation 0's window still reads
@@ -248,15 +255,16 @@ def _ratios(ramp: int, samples: int, weight: Decimal, interval: int, scrape: int
         return (traffic[i] - traffic[i - ramp]) / ramp
     recorded = [rate(e) for e in range(-samples, evaluations + 1)]  # evaluation e at e + samples
     sums = _running_sums(recorded)
-    return [(sums[e + samples + 1] - sums[e + 1]) / samples + weight * (recorded[e + samples] - recorded[e])
+    return [(sums[e + samples + 1] - sums[e + 1]) / samples * (1 - weight) + weight * recorded[e + samples]
             for e in range(evaluations + 1)]
 
 
 def _reading(slo: SLOPlan, window: int, interval: int, scrape: int) -> tuple[int, int, Decimal]:
     """(ramp, samples, weight) of `_ratios` for a window evaluated every `interval`."""
-    if slo.reads_raw(window):
+    if window == slo.base or slo.reads_raw(window):
         return slo.ramp(scrape, window), 1, Decimal(0)
-    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, Decimal(slo.lag) / window
+    weight = Decimal(slo.lag) / window if slo.corrects(window) else Decimal(0)
+    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, weight
 
 
 def _running_sums(values) -> list[Decimal]:

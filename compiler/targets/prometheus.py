@@ -1,14 +1,13 @@
 """Prometheus recording and alert rules: one group per SLO, one rule file per service.
 
 Cost and accuracy: the base window (5m for a 30d period) records the error and total rates from
-the user's raw series. Windows of up to an hour (see `plan.RAW_WINDOWS`) read the raw series too:
-that costs a few base windows' reads and is exact at every instant. Every longer window is the
-ratio of event counts from the recorded rates, each end of the count corrected for the overlap of
-the recorded rates (see `plan`): weighted by traffic (a quiet hour counts for what it
-served, unlike an average of ratios), exact once traffic has been steady for a base window, and
-cheap: a 30d window reads one recorded series per SLO and group instead of every raw series over
-30 days. A window with no traffic has no ratio (no NaN, no ±Inf); an SLI whose error counter does
-not exist yet records a zero error rate where there is traffic.
+the user's raw series. Alert long windows of up to an hour (see `plan.RAW_WINDOWS`) read the raw
+series too: that costs a few base windows' reads and is exact at every instant. Every other window
+is the ratio of event counts from the recorded rates, corrected for their lag in alert windows (see
+`plan`): weighted by traffic (a quiet hour counts for what it served, unlike an average of ratios),
+and cheap: a 30d window reads one recorded series per SLO and group instead of every raw series
+over 30 days. A window with no traffic has no ratio (no NaN, no ±Inf); an SLI whose error counter
+does not exist yet records a zero error rate where there is traffic.
 """
 
 from decimal import Decimal
@@ -142,25 +141,27 @@ def _raw_ratio(slo: SLOPlan, window: str) -> str:
 
 
 def _derived_count(slo: SLOPlan, record: str, window: int) -> str:
-    """Events over `window` from the recorded base rates, each end corrected for their overlap (see
-    `plan`). A mean times the window, unlike a sum, means the same at any evaluation interval."""
-    rate, w = f"{record}{selector(slo)}", durations.to_text(window)
-    seconds = number(Decimal(window) / 1000)
-    return (f"avg_over_time({rate}[{durations.to_text(slo.derived_range(window))}]) * {seconds}\n"
-            f"+ {number(Decimal(slo.lag) / 1000)} * ({rate} - ({rate} offset {w} or on ({', '.join(slo.group_by)}) "
-            f"0 * {rate}))")
+    """The mean recorded base rate over `window`, or where it is corrected (see `plan`), the events
+    in it: the mean over the window less the lag, and the latest rate for the lag. Means, unlike
+    sums, mean the same at any evaluation interval."""
+    rate = f"{record}{selector(slo)}"
+    mean = f"avg_over_time({rate}[{durations.to_text(slo.derived_range(window))}])"
+    if not slo.corrects(window):
+        return mean
+    return f"({mean} * {_seconds(window - slo.lag)}\n+ {_seconds(slo.lag)} * {rate})"
+
+
+def _seconds(ms: int) -> str:
+    return number(Decimal(ms) / 1000)
 
 
 def window_ratio(slo: SLOPlan, window: int) -> str:
-    sel = selector(slo)
     errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
     if window == slo.base:
-        return f"{errors_rec}{sel} / ({total_rec}{sel} > 0)"
+        return f"{errors_rec}{selector(slo)} / ({total_rec}{selector(slo)} > 0)"
     if slo.reads_raw(window):
         return _raw_ratio(slo, durations.to_text(window))
-    # The corrected count dips below zero for a few minutes after errors stop at the window's start.
-    return (f"clamp_min(\n{_derived_count(slo, errors_rec, window)},\n0)\n"
-            f"/ (\n{_derived_count(slo, total_rec, window)}\n> 0)")
+    return f"{_derived_count(slo, errors_rec, window)}\n/ ({_derived_count(slo, total_rec, window)} > 0)"
 
 
 def group(slo: SLOPlan, interval: str) -> dict:
