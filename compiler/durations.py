@@ -1,6 +1,7 @@
 """Prometheus durations as whole milliseconds, parsed and printed in one canonical form."""
 
 import re
+from functools import lru_cache
 
 UNITS = {"y": 365 * 86_400_000, "w": 7 * 86_400_000, "d": 86_400_000, "h": 3_600_000,
          "m": 60_000, "s": 1000, "ms": 1}
@@ -19,6 +20,7 @@ def parse(text: str) -> int:
     return sum(int(n) * UNITS[unit] for n, unit in zip(match.groups(), _ORDER) if n)
 
 
+@lru_cache(maxsize=4096)  # a few windows and intervals, printed hundreds of thousands of times
 def to_text(ms: int) -> str:
     """The canonical text of a duration: `30d`, `5h36m`, `0s` for zero."""
     parts = []

@@ -97,8 +97,17 @@ def check(expr: str) -> promql_parser.Expr:
         node = promql_parser.parse(expr)
     except (ValueError, RuntimeError) as exc:
         raise ValueError(f"invalid PromQL: {exc}") from None
-    _check_regexes(node)
+    if "~" in expr:  # a regular expression matcher is =~ or !~; walking every tree would double the cost
+        _check_regexes(node)
     return node
+
+
+@lru_cache(maxsize=None)
+def emitted(expr: str) -> str:
+    """An expression the compiler writes, checked once however many targets write it: it parses, or
+    compiling fails loudly."""
+    check(expr)
+    return expr
 
 
 @lru_cache(maxsize=None)

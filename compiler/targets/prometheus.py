@@ -58,13 +58,8 @@ def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]
     return promql.with_window(events.errors, w), promql.with_window(events.total, w), True
 
 
-def _checked(expr: str) -> str:
-    promql.check(expr)  # every expression we emit parses, or compiling fails loudly
-    return expr
-
-
 def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
-    return {"record": name, "expr": _checked(expr), "labels": labels}
+    return {"record": name, "expr": promql.emitted(expr), "labels": labels}
 
 
 def go_literal(text: str) -> str:
@@ -86,7 +81,7 @@ def alert(slo: SLOPlan, pair: Pair) -> dict:
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
     labels = {**_routing_labels(slo, pair.tier), names.LONG_WINDOW: pair.long_text,
               names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
-    rule = {"alert": slo.alert, "expr": _checked(expr)}
+    rule = {"alert": slo.alert, "expr": promql.emitted(expr)}
     if pair.for_:
         rule["for"] = pair.for_text
     rule["labels"] = dict(sorted(labels.items()))
@@ -121,7 +116,7 @@ def missing_data(slo: SLOPlan) -> dict:
     description = (f"{slo.service}/{slo.name} has had no total events series for {missing.for_text}: the SLO is not "
                    f"measured, and a broken exporter or a renamed metric could hide an outage.")
     return {"alert": missing.alert,
-            "expr": _checked(f"absent({names.total_rate(slo.base_text)}{selector(slo)})"),
+            "expr": promql.emitted(f"absent({names.total_rate(slo.base_text)}{selector(slo)})"),
             "for": missing.for_text, "labels": dict(sorted(labels.items())),
             "annotations": _annotations(slo, f"{slo.service}/{slo.name} has no SLI data", description,
                                         missing.runbook_url)}
