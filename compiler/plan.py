@@ -15,10 +15,10 @@ How each window is read: a long window of up to RAW_WINDOWS base windows (1h for
 reads the raw series, which costs little and is exact at every instant, also right after a sharp
 change of traffic. Longer windows count events as the mean of the base rates recorded at each
 evaluation times the window. Those rates overlap, so the count trails the traffic by `lag`,
-(base - interval) / 2. In alert windows that lag is removed: the mean covers the window less `lag`
-and the latest base rate counts for the last `lag`, so alerts fire at the Workbook's detection
-time. The period window is not corrected: it only sets the budget, and a plain mean outlives a gap
-in the data.
+(base - interval) / 2. In alert long windows that lag is removed: the mean covers the window less
+`lag` and the latest base rate counts for the last `lag`, so alerts fire at the Workbook's
+detection time. Short windows and the period window are plain means: they only set how fast an
+alert resets and the budget, and a plain mean costs less and outlives a gap in the data.
 """
 
 from bisect import bisect_left
@@ -156,9 +156,9 @@ class SLOPlan:
         return window <= self.raw_limit and any(p.long == window for p in self.pairs)
 
     def corrects(self, window: int) -> bool:
-        """Whether a derived window takes out the lag of the overlapping base rates: alert windows do."""
-        return window != self.base and not self.reads_raw(window) and any(window in (p.long, p.short)
-                                                                          for p in self.pairs)
+        """Whether a derived window takes out the lag of the overlapping base rates: long windows,
+        which set when an alert fires, do."""
+        return not self.reads_raw(window) and any(p.long == window for p in self.pairs)
 
     @property
     def lag(self) -> int:

@@ -136,14 +136,14 @@ def _raw_ratio(slo: SLOPlan, window: str) -> str:
 
 
 def _derived_count(slo: SLOPlan, record: str, window: int) -> str:
-    """The mean recorded base rate over `window`, or where it is corrected (see `plan`), the events
-    in it: the mean over the window less the lag, and the latest rate for the lag. Means, unlike
-    sums, mean the same at any evaluation interval."""
+    """Where the window is corrected (see `plan`), the events in it: the mean recorded base rate over
+    the window less the lag, and the latest rate for the lag; a mean, unlike a sum, means the same at
+    any evaluation interval. Elsewhere the sum of the recorded rates, whose ratios are the same."""
     rate = f"{record}{selector(slo)}"
-    mean = f"avg_over_time({rate}[{durations.to_text(slo.derived_range(window))}])"
+    over = f"({rate}[{durations.to_text(slo.derived_range(window))}])"
     if not slo.corrects(window):
-        return mean
-    return f"({mean} * {_seconds(window - slo.lag)}\n+ {_seconds(slo.lag)} * {rate})"
+        return f"sum_over_time{over}"
+    return f"(avg_over_time{over} * {_seconds(window - slo.lag)}\n+ {_seconds(slo.lag)} * {rate})"
 
 
 def _seconds(ms: int) -> str:
