@@ -25,7 +25,7 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     budget_time = slo.budget_time
     lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
              f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
-             f"SLI: {slo.sli.kind}; alert long windows up to {durations.to_text(slo.raw_limit)} read raw series, the "
+             f"SLI: {slo.sli.kind}; alert long windows up to {durations.to_text(plan.RAW_LIMIT)} read raw series, the "
              f"other windows count from the recorded {slo.base_text} rates",
              f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
              f"is gone in {durations.human(int(budget_time / ratio))}",

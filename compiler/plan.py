@@ -11,7 +11,7 @@ are then derived from them exactly, so a 28d period gets Sloth's windows and bur
 A short window below 4x the scrape interval is raised to that floor (it only sets how fast an alert
 resets), while a long window below it is an error, since the tier could not be measured.
 
-How each window is read: a long window of up to RAW_WINDOWS base windows (1h for a 30d period)
+How each window is read: an alert's long window of up to RAW_LIMIT (the 1h page for a 30d period)
 reads the raw series, which costs little and is exact at every instant, also right after a sharp
 change of traffic. Longer windows count events as the mean of the base rates recorded at each
 evaluation times the window. Those rates overlap, so the count trails the traffic by `lag`,
@@ -33,8 +33,9 @@ from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
 SCRAPES_PER_WINDOW = 4
-# Long windows up to this many base windows read raw series: at most 12x the base read, exact at every instant.
-RAW_WINDOWS = 12
+# Long windows up to this read raw series, exact at every instant: the Workbook's fastest page window,
+# a read that every SLO tool pays for its fastest window.
+RAW_LIMIT = durations.UNITS["h"]
 # Below a few minutes of full outage per period, one bad deploy spends the whole budget before
 # the fastest page (1h/5m for 2m) has even fired.
 SHORT_BUDGET = 5 * MINUTE
@@ -147,13 +148,9 @@ class SLOPlan:
         window, one more."""
         return (window or self.base) // scrape + (1 if self.sli.kind == "bool" else 0)
 
-    @property
-    def raw_limit(self) -> int:
-        """The longest long window read from raw series; the other windows derive from the base rates."""
-        return RAW_WINDOWS * self.base
-
     def reads_raw(self, window: int) -> bool:
-        return window <= self.raw_limit and any(p.long == window for p in self.pairs)
+        """Whether an alert long window reads raw series; the other windows derive from the base rates."""
+        return window <= RAW_LIMIT and any(p.long == window for p in self.pairs)
 
     def corrects(self, window: int) -> bool:
         """Whether a derived window takes out the lag of the overlapping base rates: long windows,

@@ -7,7 +7,7 @@ import pytest
 
 from compiler import durations, pipeline, plan
 from compiler.spec import Settings
-from conftest import ROOT, SHARED
+from conftest import ROOT, SHARED, write_spec
 
 D = durations.parse
 
@@ -139,3 +139,19 @@ def test_durations_parse_and_print_canonically(text, ms):
 def test_invalid_durations_are_refused(text):
     with pytest.raises(ValueError):
         durations.parse(text)
+
+
+def test_only_long_windows_up_to_an_hour_read_raw_series(tmp_path):
+    write_spec(tmp_path / "slos", "s.yaml", """\
+service: shop
+slos:
+  - name: tickets-only
+    objective: 99.9
+    sli: {ratio: {errors: 'req{code="500"}', total: req}}
+    alerting: {page: false}
+""")
+    slo = pipeline.build_plan(tmp_path / "slos", tmp_path / "none").slo("shop", "tickets-only")
+    # Without the page, the base window is the 2h short window, and no long window reads raw series.
+    assert slo.base == D("2h") and [p.long for p in slo.pairs] == [D("1d"), D("3d")]
+    assert not any(slo.reads_raw(w) for w in slo.windows)
+    assert [w for w in _availability().windows if _availability().reads_raw(w)] == [D("1h")]

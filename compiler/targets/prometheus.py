@@ -1,7 +1,7 @@
 """Prometheus recording and alert rules: one group per SLO, one rule file per service.
 
 Cost and accuracy: the base window (5m for a 30d period) records the error and total rates from
-the user's raw series. Alert long windows of up to an hour (see `plan.RAW_WINDOWS`) read the raw
+the user's raw series. Alert long windows of up to an hour (see `plan.RAW_LIMIT`) read the raw
 series too: that costs a few base windows' reads and is exact at every instant. Every other window
 is the ratio of event counts from the recorded rates, corrected for their lag in alert windows (see
 `plan`): weighted by traffic (a quiet hour counts for what it served, unlike an average of ratios),
