@@ -25,8 +25,7 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     budget_time = slo.budget_time
     lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
              f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
-             f"SLI: {slo.sli.kind}; alert long windows up to {durations.to_text(plan.RAW_LIMIT)} read raw series, the "
-             f"other windows count from the recorded {slo.base_text} rates",
+             f"SLI: {slo.sli.kind}; {_reads(slo)}",
              f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
              f"is gone in {durations.human(int(budget_time / ratio))}",
              f"times count from the start of errors after a clean long window, `for` included, with rules "
@@ -44,3 +43,10 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines) + "\n"
+
+
+
+def _reads(slo: plan.SLOPlan) -> str:
+    raw = ", ".join(durations.to_text(w) for w in slo.windows if slo.reads_raw(w))
+    derived = f"windows counted from the recorded {slo.base_text} rates"
+    return f"raw series over {raw}, the other {derived}" if raw else f"all {derived}"

@@ -17,8 +17,8 @@ change of traffic. Longer windows count events as the mean of the base rates rec
 evaluation times the window. Those rates overlap, so the count trails the traffic by `lag`,
 (base - interval) / 2. In alert long windows that lag is removed: the mean covers the window less
 `lag` and the latest base rate counts for the last `lag`, so alerts fire at the Workbook's
-detection time. Short windows and the period window are plain means: they only set how fast an
-alert resets and the budget, and a plain mean costs less and outlives a gap in the data.
+detection time. The other windows (short windows that are no tier's long window, and the period)
+are plain means: they only set how fast an alert resets and the budget, and a plain mean costs less.
 """
 
 from bisect import bisect_left

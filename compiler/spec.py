@@ -211,8 +211,9 @@ class EventsSLI(Model):
 class RawSLI(Model):
     """A query that returns the error ratio itself over $window (Sloth's `raw` SLI).
 
-    Only the base window runs it; longer windows average its recorded values, so every
-    base window counts alike whatever its traffic (see the README).
+    The base window and an alert long window of up to an hour run it; the other windows average
+    the base window's recorded values, so every base window counts alike whatever its traffic
+    (see the README).
     """
 
     error_ratio: WindowExpr

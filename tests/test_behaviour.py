@@ -83,6 +83,9 @@ def test_missing_error_counter_counts_as_zero_errors(shop, promtool):
         {"expr": 'slo:sli_error:ratio_rate30d{route="/pay"}', "eval_time": "20m",
          "exp_samples": [{"labels": 'slo:sli_error:ratio_rate30d{route="/pay", slo_name="availability", '
                                     'slo_service="shop", slo_window="30d", team="a\\"b\\\\c"}', "value": 0}]},
+        {"expr": 'slo:sli_error:ratio_rate1h{route="/pay"}', "eval_time": "20m",  # read from raw series
+         "exp_samples": [{"labels": 'slo:sli_error:ratio_rate1h{route="/pay", slo_name="availability", '
+                                    'slo_service="shop", slo_window="1h", team="a\\"b\\\\c"}', "value": 0}]},
         {"expr": "slo:period_error_budget_remaining:ratio", "eval_time": "20m",
          "exp_samples": [{"labels": 'slo:period_error_budget_remaining:ratio{route="/pay", '
                                     'slo_name="availability", slo_service="shop", slo_window="30d", '
@@ -99,6 +102,21 @@ def test_long_windows_weigh_each_event_equally_not_each_5m_ratio(shop, promtool)
     assert_exprs(promtool, shop, [{"series": good, "values": "0+5994x60 359640+54x60"},
                                   {"series": bad, "values": "0+6x60 360+6x60"}], [
         {"expr": "count(slo:sli_error:ratio_rate6h > 0.00190 < 0.00206)", "eval_time": "120m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])
+
+
+def test_a_short_scrape_gap_keeps_the_alert_windows(shop, promtool):
+    # An hour at 1% errors, then five missing scrapes: at 65m the 5m rate has one sample and is gone,
+    # but the long windows, and the burn rate they alert on, carry on.
+    good = 'http_requests_total{job="shop", route="/", code="200"}'
+    bad = 'http_requests_total{job="shop", route="/", code="500"}'
+    assert_exprs(promtool, shop, [{"series": good, "values": "0+99x60 _x5 6534+99x10"},
+                                  {"series": bad, "values": "0+1x60 _x5 66+1x10"}], [
+        {"expr": "slo:sli_error:ratio_rate5m", "eval_time": "65m", "exp_samples": []},
+        {"expr": "count(slo:sli_error:ratio_rate6h > 0.0099 < 0.0101)", "eval_time": "65m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+        {"expr": "count(slo:sli_error:ratio_rate3d > 0.0099 < 0.0101)", "eval_time": "65m",
          "exp_samples": [{"labels": "{}", "value": 1}]},
     ])
 

@@ -125,7 +125,9 @@ def missing_data(slo: SLOPlan) -> dict:
 def _or_zero(slo: SLOPlan, errors: str) -> str:
     """An error counter often has no series before the first error: count zero errors where the
     total series exist."""
-    return f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {names.total_rate(slo.base_text)}{selector(slo)}"
+    # Summed by the group labels like `errors`, so that a longer window's total matches it too.
+    total = _sum(slo.group_by, f"{names.total_rate(slo.base_text)}{selector(slo)}")
+    return f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total}"
 
 
 def _raw_ratio(slo: SLOPlan, window: str) -> str:
@@ -143,7 +145,10 @@ def _derived_count(slo: SLOPlan, record: str, window: int) -> str:
     over = f"({rate}[{durations.to_text(slo.derived_range(window))}])"
     if not slo.corrects(window):
         return f"sum_over_time{over}"
-    return f"(avg_over_time{over} * {_seconds(window - slo.lag)}\n+ {_seconds(slo.lag)} * {rate})"
+    # The latest rate over a base window, not the instant one: a short scrape gap must not blank the
+    # window and reset its alerts' `for`.
+    latest = f"last_over_time({rate}[{slo.base_text}])"
+    return f"(avg_over_time{over} * {_seconds(window - slo.lag)}\n+ {_seconds(slo.lag)} * {latest})"
 
 
 def _seconds(ms: int) -> str:
