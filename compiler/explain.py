@@ -45,7 +45,6 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     return "\n".join(lines) + "\n"
 
 
-
 def _reads(slo: plan.SLOPlan) -> str:
     raw = ", ".join(durations.to_text(w) for w in slo.windows if slo.reads_raw(w))
     derived = f"windows counted from the recorded {slo.base_text} rates"

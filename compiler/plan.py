@@ -148,14 +148,17 @@ class SLOPlan:
         window, one more."""
         return (window or self.base) // scrape + (1 if self.sli.kind == "bool" else 0)
 
+    def is_long(self, window: int) -> bool:
+        """Whether `window` is a tier's long window, the one that sets when its alert fires."""
+        return any(p.long == window for p in self.pairs)
+
     def reads_raw(self, window: int) -> bool:
         """Whether an alert long window reads raw series; the other windows derive from the base rates."""
-        return window <= RAW_LIMIT and any(p.long == window for p in self.pairs)
+        return window <= RAW_LIMIT and self.is_long(window)
 
     def corrects(self, window: int) -> bool:
-        """Whether a derived window takes out the lag of the overlapping base rates: long windows,
-        which set when an alert fires, do."""
-        return not self.reads_raw(window) and any(p.long == window for p in self.pairs)
+        """Whether a derived window takes out the lag of the overlapping base rates: long windows do."""
+        return window > RAW_LIMIT and self.is_long(window)
 
     @property
     def lag(self) -> int:

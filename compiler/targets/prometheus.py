@@ -122,9 +122,11 @@ def missing_data(slo: SLOPlan) -> dict:
                                         missing.runbook_url)}
 
 
-def _or_zero(slo: SLOPlan, errors: str) -> str:
-    """An error counter often has no series before the first error: count zero errors where the
-    total series exist."""
+def _or_zero(slo: SLOPlan, errors: str, may_be_absent: bool) -> str:
+    """An error counter often has no series before the first error: where `errors` may be absent,
+    count zero errors where the total series exist."""
+    if not may_be_absent:
+        return errors
     # Summed by the group labels like `errors`, so that a longer window's total matches it too.
     total = _sum(slo.group_by, f"{names.total_rate(slo.base_text)}{selector(slo)}")
     return f"{errors}\nor on ({', '.join(slo.group_by)})\n0 * {total}"
@@ -134,7 +136,7 @@ def _raw_ratio(slo: SLOPlan, window: str) -> str:
     errors, total, may_be_absent = base_rates(slo, window)
     if slo.sli.kind == "raw":
         return errors  # the user's ratio itself
-    return f"({_or_zero(slo, errors)})\n/ ({total} > 0)" if may_be_absent else f"({errors})\n/ ({total} > 0)"
+    return f"({_or_zero(slo, errors, may_be_absent)})\n/ ({total} > 0)"
 
 
 def _derived_count(slo: SLOPlan, record: str, window: int) -> str:
@@ -169,8 +171,7 @@ def group(slo: SLOPlan, interval: str) -> dict:
     labels = dict(sorted({**dict(slo.labels), **dict(slo.identity)}.items()))
     errors, total, may_be_absent = base_rates(slo)
     errors_rec, total_rec = names.errors_rate(slo.base_text), names.total_rate(slo.base_text)
-    rules = [_record(total_rec, total, labels), _record(errors_rec, _or_zero(slo, errors) if may_be_absent else errors,
-                                                        labels)]
+    rules = [_record(total_rec, total, labels), _record(errors_rec, _or_zero(slo, errors, may_be_absent), labels)]
     for window in slo.windows:
         w = durations.to_text(window)
         rules.append(_record(names.error_ratio(w), window_ratio(slo, window),
