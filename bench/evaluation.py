@@ -74,6 +74,24 @@ def _history_rules(plan: Plan) -> list[dict]:
     return out
 
 
+def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]]:
+    """The hourly counts our rules record from a base rate's history (`prometheus._hour_counts`):
+    they read their own earlier values, which a range query cannot, so they are replayed here."""
+    count = names.errors_count if rate.startswith(names.errors_rate("")) else names.total_count
+    step = durations.parse(HISTORY_INTERVAL) / 1000
+    this, last = [], []
+    running, previous = 0.0, None
+    for t, v in values:
+        first = t % 3600 < step
+        carried = previous is not None and t - previous <= 2 * step  # last_over_time over two intervals
+        if carried and first:
+            last.append((t, running))
+        running = step * float(v) + (running if carried and not first else 0.0)
+        this.append((t, running))
+        previous = t
+    return {count(names.THIS_HOUR): this, count(names.LAST_HOUR): last}
+
+
 def _record_history(server: realprom.Prometheus, rules: list[dict], start: int, end: int, path: Path) -> int:
     """Evaluate each rule over [start, end] once a minute, as `promtool tsdb create-blocks-from rules`
     does (a range query per rule), and write the results as OpenMetrics; returns the sample count."""
@@ -83,7 +101,10 @@ def _record_history(server: realprom.Prometheus, rules: list[dict], start: int, 
         for series in body["data"]["result"]:
             labels = {**series["metric"], **rule["labels"]}
             text = ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()))
-            lines += [f"{rule['record']}{{{text}}} {v} {t}\n" for t, v in series["values"]]
+            records = {rule["record"]: series["values"]}
+            if rule["record"].startswith((names.errors_rate(""), names.total_rate(""))):
+                records.update(_hour_counts(rule["record"], series["values"]))
+            lines += [f"{record}{{{text}}} {v} {t}\n" for record, values in records.items() for t, v in values]
         return "".join(lines)
     samples = 0
     with path.open("w") as out, ThreadPoolExecutor(os.cpu_count() or 1) as pool:

@@ -48,4 +48,7 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
 def _reads(slo: plan.SLOPlan) -> str:
     raw = ", ".join(durations.to_text(w) for w in slo.windows if slo.reads_raw(w))
     derived = f"windows counted from the recorded {slo.base_text} rates"
-    return f"raw series over {raw}, the other {derived}" if raw else f"all {derived}"
+    reads = f"raw series over {raw}, the other {derived}" if raw else f"all {derived}"
+    if slo.counts_hours(slo.period):
+        reads += f", the {slo.period_text} period from hourly counts of them"
+    return reads

@@ -55,6 +55,20 @@ def total_rate(window: str) -> str:
     return f"slo:sli_total:rate{window}"
 
 
+def errors_count(hour: str) -> str:
+    """Error events in the clock hour so far (`this_hour`), or in the last whole clock hour
+    (`last_hour`, recorded once, when the next hour starts): the counts a long period adds up."""
+    return f"slo:sli_errors:count_{hour}"
+
+
+def total_count(hour: str) -> str:
+    """All events in the clock hour so far (`this_hour`) or in the last whole one (`last_hour`)."""
+    return f"slo:sli_total:count_{hour}"
+
+
+THIS_HOUR, LAST_HOUR = "this_hour", "last_hour"
+
+
 def missing_data_alert(alert: str) -> str:
     return alert.removesuffix("BudgetBurn") + "DataMissing"
 

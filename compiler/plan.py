@@ -19,6 +19,12 @@ evaluation times the window. Those rates overlap, so the count trails the traffi
 `lag` and the latest base rate counts for the last `lag`, so alerts fire at the Workbook's
 detection time. The other windows (short windows that are no tier's long window, and the period)
 are plain means: they only set how fast an alert resets and the budget, and a plain mean costs less.
+
+A period of HOURLY_FROM or more (the budget's window, not an alert's) is counted in clock hours:
+each hour's events are recorded once, when the next hour starts, and the hour under way from a
+running count that restarts every hour. Reading a month of hourly counts costs a sixtieth of a
+month of rates recorded every minute. The oldest hour, which the window only partly covers, counts
+its share as though its events were spread evenly over it.
 """
 
 from bisect import bisect_left
@@ -36,6 +42,9 @@ SCRAPES_PER_WINDOW = 4
 # Long windows up to this read raw series, exact at every instant: the Workbook's fastest page window,
 # a read that every SLO tool pays for its fastest window.
 RAW_LIMIT = durations.UNITS["h"]
+HOUR = durations.UNITS["h"]
+# Periods this long are counted in clock hours: the hour read in part is under 1% of the period.
+HOURLY_FROM = 7 * durations.UNITS["d"]
 # Below a few minutes of full outage per period, one bad deploy spends the whole budget before
 # the fastest page (1h/5m for 2m) has even fired.
 SHORT_BUDGET = 5 * MINUTE
@@ -159,6 +168,11 @@ class SLOPlan:
     def corrects(self, window: int) -> bool:
         """Whether a derived window takes out the lag of the overlapping base rates: long windows do."""
         return window > RAW_LIMIT and self.is_long(window)
+
+    def counts_hours(self, window: int) -> bool:
+        """Whether `window` is a period counted from hourly event counts (see the module's docs); an
+        evaluation interval of up to an hour puts exactly one evaluation in each hour's first interval."""
+        return window == self.period >= HOURLY_FROM and not self.is_long(window) and self.rule_interval <= HOUR
 
     @property
     def lag(self) -> int:

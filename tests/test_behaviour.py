@@ -148,3 +148,47 @@ def test_synthetic_counters_for_two_metrics():
                                          (1234567, "1.235M")])
 def test_humanize_matches_prometheus(value, text):
     assert synth.humanize(value) == text
+
+
+WEEK_SPEC = """\
+service: shop
+slos:
+  - name: availability
+    objective: 99.9
+    window: 7d
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code="500"}
+        total: http_requests_total{job="shop"}
+"""
+
+
+def test_a_long_period_counts_clock_hours_and_only_its_share_of_the_oldest(tmp_path, slo, promtool):
+    # 100 requests a minute; half fail for the first two hours, none after. A week and 90 minutes
+    # in, the period starts half-way through the second hour: the hourly counts must give the same
+    # ratio as a sum of every recorded rate in the week, which reads sixty times more samples.
+    write_spec(tmp_path / "slos", "shop.yaml", WEEK_SPEC)
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
+    week = 7 * 24 * 60
+    # A week's base window is 4m. Read in two halves: promtool refuses a query of over 10,000 samples.
+    half = "(sum_over_time({r}[4999m30s]) + sum_over_time({r}[" + f"{week - 5001}m30s] offset 5000m))"
+    every_rate = f"{half.format(r='slo:sli_errors:rate4m')} / {half.format(r='slo:sli_total:rate4m')}"
+
+    def same(at: int) -> dict:
+        return {"expr": f"count(abs(slo:sli_error:ratio_rate7d / ignoring (slo_window) ({every_rate}) - 1) < 1e-9)",
+                "eval_time": f"{at}m", "exp_samples": [{"labels": "{}", "value": 1}]}
+
+    def value(expr: str, at: int, expected: float | None) -> dict:
+        samples = [] if expected is None else [{"labels": "{}", "value": expected}]
+        return {"expr": f"sum({expr})", "eval_time": f"{at}m", "exp_samples": samples}
+    assert_exprs(promtool, out, [
+        {"series": 'http_requests_total{job="shop", code="200"}', "values": f"0+50x120 6000+100x{week + 120}"},
+        {"series": 'http_requests_total{job="shop", code="500"}', "values": f"0+50x120 6000+0x{week + 120}"}], [
+        same(week + 90), same(week + 75),
+        # Without the share of the oldest hour the week would count 30 more minutes of failures.
+        {"expr": "slo:sli_error:ratio_rate7d > 0.002", "eval_time": f"{week + 90}m", "exp_samples": []},
+        value("slo:sli_total:count_this_hour", week + 90, 31 * 100),  # the hour's evaluations so far
+        value("slo:sli_total:count_last_hour", week + 120, 60 * 100),  # recorded as the next hour starts
+        value("slo:sli_total:count_last_hour", week + 121, None),  # and only then
+    ])

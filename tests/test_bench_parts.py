@@ -7,8 +7,9 @@ from decimal import Decimal
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from bench import corpus, sloth_style, traffic
-from compiler import durations, pipeline, plan
+from bench import corpus, evaluation, sloth_style, traffic
+from compiler import durations, names, pipeline, plan
+from compiler.targets import prometheus
 from conftest import write_spec
 
 
@@ -38,6 +39,30 @@ def test_sloth_style_rules_have_sloths_shape_and_pass_promtool(tmp_path, promtoo
     rules = write_spec(tmp_path, "sloth.rules.yml", yaml.safe_dump(
         {"groups": [g for s in the_plan.services for x in s.slos for g in sloth_style.groups(x, "1m")]}))
     result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
+    # The benchmark's history replays the hourly counts the rules would have recorded from a base
+    # rate; promtool evaluates the rules themselves on the same rate, with a gap of two evaluations.
+    slo = _plan(tmp_path).services[0].slos[0]
+    rate = names.total_rate(slo.base_text)
+    values = [(60 * m, 1 + m % 7) for m in range(0, 200) if m not in (70, 71)]
+    rules = write_spec(tmp_path, "counts.rules.yml", yaml.safe_dump({"groups": [{"name": "counts", "rules": [
+        {k: v for k, v in r.items() if k != "labels"} for r in prometheus._hour_counts(slo, rate, names.total_count, {})]}]}))
+    series = prometheus.selector(slo).replace("{", "{__name__=\"" + rate + "\", ", 1)
+    # A recorded rate that stops is marked stale, so the rules do not read it past the gap.
+    steps = " ".join(str(dict(values).get(60 * m, "stale")) for m in range(0, 200))
+    replayed = evaluation._hour_counts(rate, values)
+    checks = [{"expr": record, "eval_time": f"{t // 60}m", "exp_samples": [
+                  {"labels": record + prometheus.selector(slo), "value": v}]}
+              for record, points in replayed.items() for t, v in points if t // 60 in (59, 60, 69, 72, 130, 180)]
+    assert len(checks) == 8  # both counts at each whole hour, the running one otherwise (none in the gap)
+    test = write_spec(tmp_path, "counts.test.yml", yaml.safe_dump({
+        "rule_files": [str(rules)], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [{"series": series, "values": steps}],
+                   "promql_expr_test": checks}]}))
+    result = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -115,10 +115,10 @@ def test_turning_the_page_tier_off_warns_that_nobody_is_paged(repo):
                          ["page (removed)", "6h/30m", "6", "0.6% errors", "15m"]]
     assert ("- alert rules removed: `CheckoutAvailabilityBudgetBurn (page 1h/5m)`, "
             "`CheckoutAvailabilityBudgetBurn (page 6h/30m)`") in bullets(md)
-    # Per SLO: 2 base rates, a ratio per window, 6 more; without the page tier the 5m, 30m and 1h
-    # windows go (the base becomes the 2h ticket window), so 16 + 16 becomes 13 + 16.
+    # Per SLO: 2 base rates, 4 hourly counts, a ratio per window, 6 more; without the page tier the
+    # 5m, 30m and 1h windows go (the base becomes the 2h ticket window), so 20 + 20 becomes 17 + 20.
     # Alert rules: a pair per tier window pair plus the missing-data ticket, 5 + 5 becomes 3 + 5.
-    assert "- recording rules: 32 → 29; alert rules: 10 → 8" in bullets(md)
+    assert "- recording rules: 40 → 37; alert rules: 10 → 8" in bullets(md)
 
 
 def test_turning_the_ticket_tier_off_and_on_again(repo):
@@ -217,7 +217,7 @@ def test_specs_compared_with_a_commit_before_the_first_slo(tmp_path, slo):
     repo.write(checkout())
     md = repo.markdown()
     assert "### `checkout` (new service)" in md and "#### Added `availability`" in md
-    assert "- recording rules: 0 → 32; alert rules: 0 → 10" in bullets(md)
+    assert "- recording rules: 0 → 40; alert rules: 0 → 10" in bullets(md)
 
 
 def test_the_working_tree_index_and_head_are_left_alone(repo):
