@@ -50,8 +50,10 @@ def bench_rules(work: Path, args: argparse.Namespace) -> None:
     if promtool is None or shutil.which("prometheus") is None:
         sys.exit("bench: promtool and prometheus are needed (Debian/Ubuntu: apt-get install prometheus)")
     shape = traffic.Shape(args.rule_slos, args.series // 2)
-    progress(f"rules: {shape.slos} SLOs, {shape.instances * 2} raw series each, {args.days}d of history")
-    ours, sloth = evaluation.run(work / "rules", shape, args.days, args.interval, args.rounds, promtool, progress)
+    progress(f"rules: {shape.slos} SLOs, {shape.instances * 2} raw series each, {args.days}d of history"
+             + (f", {args.history_days}d of recorded history" if args.history_days else ""))
+    ours, sloth = evaluation.run(work / "rules", shape, args.days, args.interval, args.rounds, promtool, progress,
+                                 args.history_days)
     print("\n".join(evaluation.report(ours, sloth)))
 
 
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rule-slos", type=int, default=200, help="rules: SLOs (default 200)")
     parser.add_argument("--series", type=int, default=50, help="rules: raw series per SLO, even (default 50)")
     parser.add_argument("--days", type=int, default=4, help="rules: days of backfilled history (default 4)")
+    parser.add_argument("--history-days", type=int,
+                        help="rules: days of recorded history the rules read, the part older than --days "
+                             "from the traffic model, as after that long running (default: --days)")
     parser.add_argument("--interval", type=int, default=20,
                         help="rules: evaluation interval in seconds while measuring (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rules: evaluations measured (default 3)")

@@ -92,6 +92,40 @@ def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]
     return {count(names.THIS_HOUR): this, count(names.LAST_HOUR): last}
 
 
+def _older_history(shape: traffic.Shape, plan: Plan, first_minute: int, last_minute: int, path: Path) -> int:
+    """What both rule sets read from before the raw data, from the traffic model: Sloth's 5m ratios
+    once a minute, our whole-hour counts once an hour (`last_minute` is a whole hour); returns the
+    sample count."""
+    step = durations.parse(HISTORY_INTERVAL) // 1000
+    samples = 0
+    with path.open("w") as out:
+        for slo in (slo for service in plan.services for slo in service.slos):
+            index = _index(slo)
+            counters = [traffic.counters(index, m) for m in range(first_minute - 65, last_minute)]
+            # Events of the 5m before each minute from first_minute - 60 on: (errors, all).
+            recent = [(now[1] - then[1], sum(now) - sum(then)) for then, now in zip(counters, counters[5:])]
+            sloth = sloth_style.groups(slo, HISTORY_INTERVAL)[0]["rules"][0]
+            text = _labels(sloth["labels"])
+            out.writelines(f"{sloth['record']}{{{text}}} {errors / events} {(first_minute + i) * 60}\n"
+                           for i, (errors, events) in enumerate(recent[60:]))
+            samples += len(recent) - 60
+            ours = {r["record"]: r["labels"] for r in prometheus.group(slo, HISTORY_INTERVAL)["rules"] if "record" in r}
+            for which, count in ((0, names.errors_count), (1, names.total_count)):
+                text = _labels(ours[count(names.LAST_HOUR)])
+                # At each whole hour, the hour before's recorded rates times the interval.
+                for mark in range(-(-first_minute // 60) * 60, last_minute + 1, 60):
+                    i = mark - first_minute + 60
+                    events = sum(r[which] for r in recent[i - 60:i]) * shape.instances * step / 300
+                    out.write(f"{count(names.LAST_HOUR)}{{{text}}} {events} {mark * 60}\n")
+                    samples += 1
+        out.write("# EOF\n")
+    return samples
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()))
+
+
 def _record_history(server: realprom.Prometheus, rules: list[dict], start: int, end: int, path: Path) -> int:
     """Evaluate each rule over [start, end] once a minute, as `promtool tsdb create-blocks-from rules`
     does (a range query per rule), and write the results as OpenMetrics; returns the sample count."""
@@ -99,8 +133,7 @@ def _record_history(server: realprom.Prometheus, rules: list[dict], start: int, 
         body = server.get("/api/v1/query_range", query=rule["expr"], start=start, end=end, step=HISTORY_INTERVAL)
         lines = []
         for series in body["data"]["result"]:
-            labels = {**series["metric"], **rule["labels"]}
-            text = ",".join(f"{k}={json.dumps(v)}" for k, v in sorted(labels.items()))
+            text = _labels({**series["metric"], **rule["labels"]})
             records = {rule["record"]: series["values"]}
             if rule["record"].startswith((names.errors_rate(""), names.total_rate(""))):
                 records.update(_hour_counts(rule["record"], series["values"]))
@@ -226,8 +259,9 @@ def _window_expr(groups: list[dict], window: str) -> str:
     return next(r["expr"] for g in groups for r in g["rules"] if r.get("record") == names.error_ratio(window))
 
 
-def _accuracy(server: realprom.Prometheus, slos: list[SLOPlan], groups, end: int, run: Run) -> None:
-    """Largest relative error of each window's rule against the exact ratio from the raw series.
+def _accuracy(server: realprom.Prometheus, slos: list[SLOPlan], groups, raw_from: int, end: int, run: Run) -> None:
+    """Largest relative error of each window's rule against the exact ratio from the raw series (from
+    the traffic model for a window that starts before `raw_from`).
 
     Evaluated over the recorded history (once a minute, as a deployed ruler writes it) every 10
     minutes of its last two hours, so every phase of the hourly traffic swings is seen.
@@ -239,16 +273,22 @@ def _accuracy(server: realprom.Prometheus, slos: list[SLOPlan], groups, end: int
             exact_expr = f"sum(rate({ratio.errors}[{window}])) / sum(rate({ratio.total}[{window}]))"
             for at in range(end - ACCURACY_SPAN, end + 1, ACCURACY_STEP):
                 value = server.query(_window_expr(groups(slo), window), time=at)
-                exact = server.query(exact_expr, time=at)
-                error = abs(float(value[0]["value"][1]) / float(exact[0]["value"][1]) - 1)
+                if at - durations.parse(window) // 1000 < raw_from:
+                    # Longer than the raw data: the traffic model gives the exact ratio.
+                    minutes = durations.parse(window) // 60_000
+                    exact = traffic.exact_ratio(_index(slo), at // 60 - minutes, at // 60)
+                else:
+                    exact = float(server.query(exact_expr, time=at)[0]["value"][1])
+                error = abs(float(value[0]["value"][1]) / exact - 1)
                 kind = "steady" if _index(slo) % 2 == 0 else "uneven"
                 worst[kind] = max(worst.get(kind, 0.0), error)
         run.errors[window] = worst
 
 
 def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int, promtool: str,
-        progress) -> tuple[Run, Run]:
-    """(ours, sloth-style) measured on the same backfilled data."""
+        progress, history_days: int | None = None) -> tuple[Run, Run]:
+    """(ours, sloth-style) measured on the same backfilled data; with `history_days` beyond `days`,
+    the recorded history both rule sets read goes that far back, as after that long running."""
     spec_files(shape, work / "slos")
     plan = pipeline.build_plan(work / "slos", work / "no-settings.yaml")
     slos = [slo for s in plan.services for slo in s.slos]
@@ -261,12 +301,20 @@ def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int,
     _backfill(promtool, work / "raw.om", data, days)
     # The history ends with the raw data: a ruler writes no sample before the data it reads.
     history_end = end_minute * 60
+    # From a whole hour on, so that our first hourly count is a whole one and follows the older ones.
+    recorded_from = -(-(first_minute + 5) // 60) * 60
     with realprom.running(work, [], data) as server:
         progress("  recording the 5m rate history both rule sets read, from the raw series")
-        samples = _record_history(server, _history_rules(plan), (first_minute + 5) * 60, history_end,
+        samples = _record_history(server, _history_rules(plan), recorded_from * 60, history_end,
                                   work / "history.om")
     progress(f"  backfilling {samples:,} recorded samples")
     _backfill(promtool, work / "history.om", data, days)
+    if history_days and history_days > days:
+        first_recorded = end_minute - history_days * 1440
+        progress(f"  writing {history_days - days}d of older recorded history from the traffic model")
+        samples = _older_history(shape, plan, first_recorded, recorded_from, work / "older.om")
+        progress(f"  backfilling {samples:,} older recorded samples")
+        _backfill(promtool, work / "older.om", data, history_days - days)
     interval_text = durations.to_text(interval * 1000)
     rule_sets = {"ours": lambda slo: [prometheus.group(slo, interval_text)],
                  "sloth-style": lambda slo: sloth_style.groups(slo, interval_text)}
@@ -282,7 +330,7 @@ def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int,
             for name, groups in rule_sets.items():
                 rules = [g for slo in sample for g in groups(slo)]
                 results[name].samples_per_slo = _samples(server, rules, history_end, len(sample))
-                _accuracy(server, sample, groups, history_end, results[name])
+                _accuracy(server, sample, groups, first_minute * 60, history_end, results[name])
         for (name, groups), by in zip(rule_sets.items(), ("slo_service, slo_name", "sloth_id")):
             every = [g for slo in slos for g in groups(slo)]
             rules = _write_rules(work / f"{name}.rules.yml", every)
