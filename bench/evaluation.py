@@ -76,19 +76,27 @@ def _history_rules(plan: Plan) -> list[dict]:
 
 def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]]:
     """The hourly counts our rules record from a base rate's history (`prometheus._hour_counts`):
-    they read their own earlier values, which a range query cannot, so they are replayed here."""
+    the running count reads its own earlier values, which a range query cannot, so both are replayed
+    here, evaluation by evaluation."""
     count = names.errors_count if rate.startswith(names.errors_rate("")) else names.total_count
-    step = durations.parse(HISTORY_INTERVAL) / 1000
+    step = durations.parse(HISTORY_INTERVAL) // 1000
+    rates = {int(t): float(v) for t, v in values}
     this, last = [], []
-    running, previous = 0.0, None
-    for t, v in values:
+    running, at = None, None
+    for t in range(min(rates), max(rates) + 1, step):
         first = t % 3600 < step
-        carried = previous is not None and t - previous <= 2 * step  # last_over_time over two intervals
-        if carried and first:
-            last.append((t, running))
-        running = step * float(v) + (running if carried and not first else 0.0)
+        if first:
+            hour = [rates[u] for u in range(t - 3600, t, step) if u in rates]
+            if hour:
+                last.append((t, step * sum(hour)))
+        carried = running is not None and t - at <= 2.5 * step and not first
+        if t in rates:
+            running = step * rates[t] + (running if carried else 0.0)
+        elif not carried:
+            running = None
+            continue
+        at = t
         this.append((t, running))
-        previous = t
     return {count(names.THIS_HOUR): this, count(names.LAST_HOUR): last}
 
 

@@ -67,6 +67,8 @@ def total_count(hour: str) -> str:
 
 
 THIS_HOUR, LAST_HOUR = "this_hour", "last_hour"
+# Tags the terms of a sum inside one expression; `__` names cannot come from scraped series.
+PART = "__slo_part__"
 
 
 def missing_data_alert(alert: str) -> str:

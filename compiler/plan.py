@@ -170,9 +170,10 @@ class SLOPlan:
         return window > RAW_LIMIT and self.is_long(window)
 
     def counts_hours(self, window: int) -> bool:
-        """Whether `window` is a period counted from hourly event counts (see the module's docs); an
-        evaluation interval of up to an hour puts exactly one evaluation in each hour's first interval."""
-        return window == self.period >= HOURLY_FROM and not self.is_long(window) and self.rule_interval <= HOUR
+        """Whether `window` is a period counted from hourly event counts (see the module's docs): it
+        takes whole hours, each of the same evaluations, so the interval must divide an hour."""
+        return (window == self.period >= HOURLY_FROM and window % HOUR == 0 and HOUR % self.rule_interval == 0
+                and not self.is_long(window))
 
     @property
     def lag(self) -> int:

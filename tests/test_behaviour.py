@@ -93,6 +93,19 @@ def test_missing_error_counter_counts_as_zero_errors(shop, promtool):
     ])
 
 
+def test_the_period_outlives_traffic_that_stops(shop, promtool):
+    # Route /b serves 100 requests a minute at 1% errors for 90 minutes, then nothing: its period
+    # ratio stays, from the whole hour it served and the half hour of the next, kept to the hour's end.
+    good, bad = 'http_requests_total{job="shop", route="/b", code="200"}', 'http_requests_total{job="shop", route="/b", code="500"}'
+    assert_exprs(promtool, shop, [{"series": good, "values": "0+99x90 _x90"}, {"series": bad, "values": "0+1x90 _x90"}], [
+        {"expr": 'count(slo:sli_error:ratio_rate30d{route="/b"} > 0.0099 < 0.0101)', "eval_time": f"{m}m",
+         "exp_samples": [{"labels": "{}", "value": 1}]} for m in (100, 119, 121, 170)] + [
+        # The hour that ended without traffic is recorded: at least the 30 minutes it served.
+        {"expr": 'count(slo:sli_total:count_last_hour{route="/b"} >= 3000)', "eval_time": "120m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])
+
+
 def test_long_windows_weigh_each_event_equally_not_each_5m_ratio(shop, promtool):
     # A busy hour at 0.1% errors, then a quiet hour at 10%: 1h of 6000 req/min and 1h of 60 req/min.
     # Exact 2h ratio: (0.001 * 360000 + 0.1 * 3600) / (360000 + 3600) = 0.00198; an average of ratios

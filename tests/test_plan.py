@@ -155,3 +155,24 @@ slos:
     assert slo.base == D("2h") and [p.long for p in slo.pairs] == [D("1d"), D("3d")]
     assert not any(slo.reads_raw(w) for w in slo.windows)
     assert [w for w in _availability().windows if _availability().reads_raw(w)] == [D("1h")]
+
+
+@pytest.mark.parametrize("window, interval, hourly", [
+    ("30d", "1m", True), ("7d", "30s", True), ("28d", "2m30s", True),
+    ("6d", "1m", False),  # short periods keep a plain sum
+    ("7d30m", "1m", False),  # not whole hours
+    ("30d", "3m30s", False),  # hours would not hold the same evaluations
+])
+def test_only_whole_hour_periods_of_a_week_or_more_are_counted_in_hours(tmp_path, window, interval, hourly):
+    write_spec(tmp_path / "slos", "s.yaml", f"""\
+service: shop
+slos:
+  - name: availability
+    objective: 99.9
+    window: {window}
+    sli: {{ratio: {{errors: 'req{{code="500"}}', total: req}}}}
+""")
+    (tmp_path / "settings.yaml").write_text(f"rule_interval: {interval}\nscrape_interval: 30s\n")
+    slo = pipeline.build_plan(tmp_path / "slos", tmp_path / "settings.yaml").slo("shop", "availability")
+    assert slo.counts_hours(slo.period) is hourly
+    assert not any(slo.counts_hours(w) for w in slo.windows if w != slo.period)

@@ -170,31 +170,40 @@ def window_ratio(slo: SLOPlan, window: int) -> str:
 
 
 def _hour_counts(slo: SLOPlan, rate_record: str, count, labels: dict[str, str]) -> list[dict]:
-    """The running count of the clock hour under way, and each whole hour's count, recorded at the
-    first evaluation of the next hour. That one reads the running count before it restarts, so it
-    comes first."""
-    sel, step = selector(slo), _seconds(slo.rule_interval)
-    rate, hour = f"{rate_record}{sel}", _seconds(HOUR)
-    # Over two intervals, so that one missed evaluation does not restart the hour's count.
-    previous = f"last_over_time({count(names.THIS_HOUR)}{sel}[{durations.to_text(2 * slo.rule_interval)}])"
+    """Each whole clock hour's count, recorded at the first evaluation of the next hour from the
+    hour's recorded rates (so a missed evaluation costs only its own events, and
+    `promtool tsdb create-blocks-from rules` can backfill it), and the running count of the hour
+    under way, which adds the latest rate to its own last value and restarts with each hour."""
+    sel, step, hour = selector(slo), _seconds(slo.rule_interval), _seconds(HOUR)
+    rate = f"{rate_record}{sel}"
+    whole_hour = f"sum_over_time({rate}[{durations.to_text(HOUR - slo.rule_interval // 2)}] offset {durations.to_text(slo.rule_interval)})"
+    # Over two and a half intervals, so that one missed evaluation does not restart the count on
+    # either Prometheus version; without a rate (traffic gone) it keeps its value to the hour's end.
+    previous = (f"last_over_time({count(names.THIS_HOUR)}{sel}[{durations.to_text(5 * slo.rule_interval // 2)}])\n"
+                f"and on () (vector(time() % {hour}) >= {step})")
     return [
-        _record(count(names.LAST_HOUR), f"{previous}\nand on () (vector(time() % {hour}) < {step})", labels),
-        _record(count(names.THIS_HOUR), f"{step} * {rate}\n+ ({previous}\nand on () "
-                                        f"(vector(time() % {hour}) >= {step})\nor 0 * {rate})", labels),
+        _record(count(names.LAST_HOUR), f"{step} * {whole_hour}\nand on () (vector(time() % {hour}) < {step})", labels),
+        _record(count(names.THIS_HOUR), f"{step} * {rate}\n+ ({previous}\nor 0 * {rate})\nor {previous}", labels),
     ]
 
 
 def _hourly_count(slo: SLOPlan, count, window: int) -> str:
     """Events in the window: the hour under way, the whole hours since the window's first, less the
-    evaluations of that first hour before the window's start, taken as evenly spread over the hour."""
+    evaluations of that first hour before the window's start, taken as evenly spread over the hour.
+    Any of the three may be absent (no traffic now, a new SLO): each is tagged with a label of its
+    own so that `or` keeps them all, and they add up as zero."""
     sel, hour, step = selector(slo), _seconds(HOUR), _seconds(slo.rule_interval)
-    now, hours = f"{count(names.THIS_HOUR)}{sel}", f"{count(names.LAST_HOUR)}{sel}"
+    hours = f"{count(names.LAST_HOUR)}{sel}"
     # Each hour is recorded within an interval after it ends: the range takes the window's first
     # hour, and the one-hour range at the window's start finds only that hour's count.
-    whole = f"sum_over_time({hours}[{durations.to_text(window - slo.rule_interval // 2)}])"
-    first = f"last_over_time({hours}[{durations.to_text(HOUR)}] offset {durations.to_text(window - HOUR)})"
-    return (f"({now}\n+ ({whole}\nor 0 * {now})\n"
-            f"- ((time() % {hour} - time() % {step} + {step}) / {hour} * {first}\nor 0 * {now}))")
+    terms = {
+        "now": f"{count(names.THIS_HOUR)}{sel}",
+        "whole": f"sum_over_time({hours}[{durations.to_text(window - slo.rule_interval // 2)}])",
+        "oldest": f"-(time() % {hour} - time() % {step} + {step}) / {hour}\n"
+                  f"* last_over_time({hours}[{durations.to_text(HOUR)}] offset {durations.to_text(window - HOUR)})",
+    }
+    tagged = "\nor ".join(f'label_replace({term}, "{names.PART}", "{part}", "", "")' for part, term in terms.items())
+    return f"sum without ({names.PART}) (\n{tagged}\n)"
 
 
 def group(slo: SLOPlan, interval: str) -> dict:
