@@ -309,8 +309,11 @@ def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int,
     _backfill(promtool, work / "raw.om", data, days)
     # The history ends with the raw data: a ruler writes no sample before the data it reads.
     history_end = end_minute * 60
-    # From a whole hour on, so that our first hourly count is a whole one and follows the older ones.
-    recorded_from = -(-(first_minute + 5) // 60) * 60
+    # Once the raw data has a base window; from the next whole hour on where older history precedes
+    # it, so that our hourly counts follow the older ones without a gap.
+    recorded_from = first_minute + 5
+    if history_days and history_days > days:
+        recorded_from = -(-recorded_from // 60) * 60
     with realprom.running(work, [], data) as server:
         progress("  recording the 5m rate history both rule sets read, from the raw series")
         samples = _record_history(server, _history_rules(plan), recorded_from * 60, history_end,
