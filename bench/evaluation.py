@@ -74,6 +74,13 @@ def _history_rules(plan: Plan) -> list[dict]:
     return out
 
 
+def _whole_hour(rates: dict[int, float], mark: int, step: int) -> float | None:
+    """What our rules record at the first evaluation of an hour (`mark`, Unix seconds): the recorded
+    rates of the hour before times the interval; None without any."""
+    hour = [rates[t] for t in range(mark - 3600, mark, step) if t in rates]
+    return step * sum(hour) if hour else None
+
+
 def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]]:
     """The hourly counts our rules record from a base rate's history (`prometheus._hour_counts`):
     the running count reads its own earlier values, which a range query cannot, so both are replayed
@@ -85,10 +92,8 @@ def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]
     running, at = None, None
     for t in range(min(rates), max(rates) + 1, step):
         first = t % 3600 < step
-        if first:
-            hour = [rates[u] for u in range(t - 3600, t, step) if u in rates]
-            if hour:
-                last.append((t, step * sum(hour)))
+        if first and (whole := _whole_hour(rates, t, step)) is not None:
+            last.append((t, whole))
         carried = running is not None and t - at <= 2.5 * step and not first
         if t in rates:
             running = step * rates[t] + (running if carried else 0.0)
@@ -112,6 +117,7 @@ def _older_history(shape: traffic.Shape, plan: Plan, first_minute: int, last_min
             counters = [traffic.counters(index, m) for m in range(first_minute - 65, last_minute)]
             # Events of the 5m before each minute from first_minute - 60 on: (errors, all).
             recent = [(now[1] - then[1], sum(now) - sum(then)) for then, now in zip(counters, counters[5:])]
+            start = (first_minute - 60) * 60
             sloth = sloth_style.groups(slo, HISTORY_INTERVAL)[0]["rules"][0]
             text = _labels(sloth["labels"])
             out.writelines(f"{sloth['record']}{{{text}}} {errors / events} {(first_minute + i) * 60}\n"
@@ -120,11 +126,10 @@ def _older_history(shape: traffic.Shape, plan: Plan, first_minute: int, last_min
             ours = {r["record"]: r["labels"] for r in prometheus.group(slo, HISTORY_INTERVAL)["rules"] if "record" in r}
             for which, count in ((0, names.errors_count), (1, names.total_count)):
                 text = _labels(ours[count(names.LAST_HOUR)])
-                # At each whole hour, the hour before's recorded rates times the interval.
-                for mark in range(-(-first_minute // 60) * 60, last_minute + 1, 60):
-                    i = mark - first_minute + 60
-                    events = sum(r[which] for r in recent[i - 60:i]) * shape.instances * step / 300
-                    out.write(f"{count(names.LAST_HOUR)}{{{text}}} {events} {mark * 60}\n")
+                # The base rates our rules would have recorded, once a minute.
+                rates = {start + i * step: r[which] * shape.instances / 300 for i, r in enumerate(recent)}
+                for mark in range(-(-first_minute // 60) * 3600, last_minute * 60 + 1, 3600):
+                    out.write(f"{count(names.LAST_HOUR)}{{{text}}} {_whole_hour(rates, mark, step)} {mark}\n")
                     samples += 1
         out.write("# EOF\n")
     return samples
@@ -275,16 +280,16 @@ def _accuracy(server: realprom.Prometheus, slos: list[SLOPlan], groups, raw_from
     minutes of its last two hours, so every phase of the hourly traffic swings is seen.
     """
     for window in ACCURACY_WINDOWS:
+        seconds = durations.parse(window) // 1000
         worst: dict[str, float] = {}
         for slo in slos:
             ratio = slo.sli.ratio
             exact_expr = f"sum(rate({ratio.errors}[{window}])) / sum(rate({ratio.total}[{window}]))"
             for at in range(end - ACCURACY_SPAN, end + 1, ACCURACY_STEP):
                 value = server.query(_window_expr(groups(slo), window), time=at)
-                if at - durations.parse(window) // 1000 < raw_from:
+                if at - seconds < raw_from:
                     # Longer than the raw data: the traffic model gives the exact ratio.
-                    minutes = durations.parse(window) // 60_000
-                    exact = traffic.exact_ratio(_index(slo), at // 60 - minutes, at // 60)
+                    exact = traffic.exact_ratio(_index(slo), (at - seconds) // 60, at // 60)
                 else:
                     exact = float(server.query(exact_expr, time=at)[0]["value"][1])
                 error = abs(float(value[0]["value"][1]) / exact - 1)
@@ -311,16 +316,15 @@ def run(work: Path, shape: traffic.Shape, days: int, interval: int, rounds: int,
     history_end = end_minute * 60
     # Once the raw data has a base window; from the next whole hour on where older history precedes
     # it, so that our hourly counts follow the older ones without a gap.
-    recorded_from = first_minute + 5
-    if history_days and history_days > days:
-        recorded_from = -(-recorded_from // 60) * 60
+    older = bool(history_days and history_days > days)
+    recorded_from = -(-(first_minute + 5) // 60) * 60 if older else first_minute + 5
     with realprom.running(work, [], data) as server:
         progress("  recording the 5m rate history both rule sets read, from the raw series")
         samples = _record_history(server, _history_rules(plan), recorded_from * 60, history_end,
                                   work / "history.om")
     progress(f"  backfilling {samples:,} recorded samples")
     _backfill(promtool, work / "history.om", data, days)
-    if history_days and history_days > days:
+    if older:
         first_recorded = end_minute - history_days * 1440
         progress(f"  writing {history_days - days}d of older recorded history from the traffic model")
         samples = _older_history(shape, plan, first_recorded, recorded_from, work / "older.om")

@@ -6,8 +6,9 @@ series too: that costs a few base windows' reads and is exact at every instant. 
 is the ratio of event counts from the recorded rates, corrected for their lag in alert windows (see
 `plan`): weighted by traffic (a quiet hour counts for what it served, unlike an average of ratios),
 and cheap: a window reads one recorded series per SLO and group instead of every raw series over
-it, and a period of a week or more reads hourly counts of them (see `plan`). A window with no traffic has no ratio (no NaN, no ±Inf); an SLI whose error counter
-does not exist yet records a zero error rate where there is traffic.
+it, and a period of a week or more reads hourly counts of them (see `plan`). A window with no
+traffic has no ratio (no NaN, no ±Inf); an SLI whose error counter does not exist yet records a
+zero error rate where there is traffic.
 """
 
 from decimal import Decimal
