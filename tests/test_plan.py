@@ -110,7 +110,8 @@ def test_every_tier_fires_within_the_workbook_bound(tmp_path, interval, scrape):
                 late = slack if ratio < 1 else max(slack, slo.base)
                 assert detection - D(interval) < fire <= detection + pair.for_ + late, (slo.name, pair, ratio)
                 checked += 1
-    assert checked > 100
+    # Without ../shared (the tests skip what needs it) the repository's own SLOs still give 41 cases.
+    assert checked > (100 if SHARED.is_dir() else 40)
 
 
 def test_a_page_resets_within_its_short_window_after_an_outage():
