@@ -8,7 +8,7 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from . import __version__, alertmanager, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
@@ -53,13 +53,36 @@ def _lint(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     linted = _lint(args)
     try:
-        failures = promtool.check(args.out)
-    except promtool.Missing as exc:
+        failures = promtool.check(args.out) + _check_alertmanager(args)
+    except (promtool.Missing, alertmanager.Missing) as exc:
         print(f"slo: {exc}", file=sys.stderr)
         return REFUSED
     for failure in failures:
         print(failure, file=sys.stderr)
     return REFUSED if failures or linted else OK
+
+
+def alertmanager_config(settings_file: Path) -> Path | None:
+    """The Alertmanager configuration the settings name, relative to the settings file; None when unset."""
+    config = load.settings(settings_file).alertmanager.config
+    return settings_file.parent / config if config else None
+
+
+def _check_alertmanager(args: argparse.Namespace) -> list[str]:
+    """amtool check-config on the configured Alertmanager configuration with the compiled parts merged in."""
+    config = alertmanager_config(args.settings)
+    if config is None:
+        return []
+    complaint = alertmanager.check(alertmanager.merged_text(config, args.out))
+    return [f"{config} merged with {args.out / 'alertmanager'}: amtool check-config: {complaint}"] if complaint else []
+
+
+def _merge(args: argparse.Namespace) -> int:
+    config = args.config or alertmanager_config(args.settings)
+    if config is None:
+        args.usage(f"needs --config, or alertmanager.config in {args.settings}")
+    sys.stdout.buffer.write(alertmanager.merged_text(config, args.out))
+    return OK
 
 
 def _percent(text: str) -> Decimal:
@@ -186,6 +209,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
     p.set_defaults(run=_schema)
+    p = commands.add_parser("alertmanager", help="the compiled Alertmanager routes and inhibit rules")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = actions.add_parser("merge", help="print your Alertmanager configuration with the compiled route and "
+                                         "inhibit rules merged in")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="your Alertmanager configuration (default: alertmanager.config in the settings)")
+    p.add_argument("--out", type=Path, default=Path("output"), help="compiled output folder (default: output)")
+    p.add_argument("--settings", type=Path, default=Path(SETTINGS_FILE),
+                   help=f"project settings file (default: {SETTINGS_FILE})")
+    p.set_defaults(run=_merge, usage=p.error)
     push.add(commands)
     return main
 

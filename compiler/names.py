@@ -170,6 +170,19 @@ def folder_uid(title: str) -> str:
     return f"{uid[:31].rstrip('-')}-{hashlib.sha256(title.encode()).hexdigest()[:8]}"
 
 
+def alertmanager_route_path() -> str:
+    return "alertmanager/route.yml"
+
+
+def alertmanager_inhibit_path() -> str:
+    return "alertmanager/inhibit_rules.yml"
+
+
+# A matcher true for every alert of ours (none sets this label) that marks the route and inhibit rules
+# the compiler wrote, so that a later merge replaces them and leaves everything else alone.
+ALERTMANAGER_MARKER = 'slo_compiler=""'
+
+
 def ruler_namespace(prefix: str, service: str) -> str:
     """One ruler namespace per service, so that a team's rules are pushed and pruned on their own."""
     return f"{prefix}{service}"

@@ -307,6 +307,69 @@ def _default_tiers() -> list[TierSpec]:
     return [TierSpec(severity=s, budget_spent=b, long=l, short=sh, **{"for": f}) for s, b, l, sh, f in rows]
 
 
+Receiver = Annotated[StrictStr, Field(min_length=1)]
+
+
+class PageRoute(Model):
+    """How pages reach people: Alertmanager's receiver and timings of the route for slo_severity="page"."""
+
+    receiver: Receiver | None = Field(None, description="Receiver of the pages, defined in your Alertmanager "
+                                                        "configuration; none: the parent route's.")
+    group_wait: Duration = Field(durations.parse("30s"), description="Wait before the first notification of a "
+                                                                     "group, for its other alerts to arrive.")
+    group_interval: Duration = Field(durations.parse("5m"), description="Wait before notifying of alerts added "
+                                                                        "to a group already notified.")
+    repeat_interval: Duration = Field(durations.parse("4h"), description="Wait before notifying again of the "
+                                                                         "same firing alerts.")
+
+    @model_validator(mode="after")
+    def _repeat_after_group(self) -> "PageRoute":
+        if self.repeat_interval < self.group_interval:
+            raise FieldError(("repeat_interval",), f"repeat_interval ({durations.to_text(self.repeat_interval)}) is "
+                                                   f"shorter than group_interval "
+                                                   f"({durations.to_text(self.group_interval)}): Alertmanager "
+                                                   f"repeats only at a group interval")
+        return self
+
+
+class TicketRoute(PageRoute):
+    """The same for slo_severity="ticket": tickets wait longer to gather, and repeat once a day."""
+
+    group_wait: Duration = Field(durations.parse("5m"), description="Wait before the first notification of a "
+                                                                    "group; a page of the same SLO arriving "
+                                                                    "meanwhile inhibits its tickets.")
+    group_interval: Duration = Field(durations.parse("1h"), description="Wait before notifying of alerts added "
+                                                                        "to a group already notified.")
+    repeat_interval: Duration = Field(durations.parse("1d"), description="Wait before notifying again of the "
+                                                                         "same firing alerts.")
+
+
+class TeamReceivers(Model):
+    page: Receiver | None = Field(None, description="Receiver of this team's pages.")
+    ticket: Receiver | None = Field(None, description="Receiver of this team's tickets.")
+
+    @model_validator(mode="after")
+    def _one(self) -> "TeamReceivers":
+        if self.page is None and self.ticket is None:
+            raise ValueError("names no receiver: set page, ticket or both")
+        return self
+
+
+class AlertmanagerSettings(Model):
+    """The route subtree and inhibit rules written to output/alertmanager/ (see docs/alertmanager.md)."""
+
+    page: PageRoute = PageRoute()
+    ticket: TicketRoute = TicketRoute()
+    team_label: LabelName | None = Field(
+        None, description="Alert label whose value names the team in `teams`; none: teams are services' `owner`.")
+    teams: dict[Annotated[StrictStr, Field(min_length=1)], TeamReceivers] = Field(
+        {}, description="Receivers per team (an owner, or a value of team_label); the severity's receiver "
+                        "for a team or severity not listed.")
+    config: StrictStr = Field("", description="Your Alertmanager configuration, relative to the settings file: "
+                                              "`slo alertmanager merge` and `slo push alertmanager` read it, "
+                                              "`slo check` checks it merged with amtool; empty: none.")
+
+
 class Settings(Model):
     """Project settings (`slo-settings.yaml` at the repo root); an absent file means all defaults."""
 
@@ -336,6 +399,7 @@ class Settings(Model):
     sloth_labels: bool = Field(False, description="Also label every series and alert the way Sloth does "
                                                   "(sloth_id, sloth_service, sloth_slo, sloth_window, "
                                                   "sloth_severity), for dashboards built for Sloth's rules.")
+    alertmanager: AlertmanagerSettings = AlertmanagerSettings()
 
     @model_validator(mode="after")
     def _missing_data_after_an_evaluation(self) -> "Settings":
