@@ -26,6 +26,8 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
     lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
              f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
              f"SLI: {slo.sli.kind}; {_reads(slo)}",
+             *([f"low-traffic guard: a pair fires only when its long window counted at least {slo.min_events} "
+                f"events (the mean recorded {slo.base_text} rate times the window)"] if slo.min_events else []),
              f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
              f"is gone in {durations.human(int(budget_time / ratio))}",
              f"times count from the start of errors after a clean long window, `for` included, with rules "

@@ -128,6 +128,7 @@ class SLOPlan:
     position: int  # index among the service's SLOs by name: places its panels in the dashboard
     dashboard_url: str
     missing_data: MissingData | None
+    min_events: int | None = None  # the low-traffic guard: events a long window must count for its pair to fire
 
     @property
     def period_text(self) -> str:
@@ -184,7 +185,10 @@ class SLOPlan:
         """The range of a derived window's mean: the window, less the lag where it is corrected, in
         whole evaluations, less half an evaluation, so that no sample sits on its boundary whether the
         Prometheus version includes a sample there (2.x) or not (3.x)."""
-        covered = window - (self.lag if self.corrects(window) else 0)
+        return self.mean_range(window - (self.lag if self.corrects(window) else 0))
+
+    def mean_range(self, covered: int) -> int:
+        """The range over which a mean of the recorded base rates covers `covered` (see derived_range)."""
         return covered // self.rule_interval * self.rule_interval - self.rule_interval // 2
 
     def route(self, tier: str) -> TierRoute:
@@ -402,7 +406,8 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
-        missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings))
+        missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings),
+        min_events=slo.alerting.min_events)
 
 
 def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, StrictBool,
-                      StrictStr, WithJsonSchema, model_validator)
+                      StrictInt, StrictStr, WithJsonSchema, model_validator)
 
 from . import durations, names, promql
 
@@ -262,6 +262,9 @@ class Alerting(Model):
     ticket: TierSwitch = Tier()
     missing_data: StrictBool = Field(True, description="Ticket when the SLI's total series are absent for "
                                                        "`missing_data_for` (settings).")
+    min_events: Annotated[StrictInt, Field(ge=1)] | None = Field(
+        None, description="Low-traffic guard: an alert pair fires only when its long window counted at least this "
+                          "many events (ratio, latency and events SLIs); none: no guard.")
 
 
 class SLO(Model):
@@ -272,6 +275,14 @@ class SLO(Model):
     labels: Labels = Field({}, description="Added to every rule and alert of this SLO, after the service's.")
     sli: SLI
     alerting: Alerting = Alerting()
+
+    @model_validator(mode="after")
+    def _events_to_count(self) -> "SLO":
+        if self.alerting.min_events is not None and self.sli.kind in ("bool", "raw"):
+            raise FieldError(("alerting", "min_events"), f"a {self.sli.kind} SLI has no events to count "
+                                                         f"({'0/1 samples' if self.sli.kind == 'bool' else 'its query gives a ratio'}); "
+                                                         f"min_events applies to ratio, latency and events SLIs")
+        return self
 
 
 class Service(Model):

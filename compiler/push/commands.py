@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import cli, load
-from . import grafana, promdir, report, ruler, rulefiles
+from .. import alertmanager as merging
+from .. import cli, load, yamlpos
+from . import alertmanager, grafana, promdir, report, ruler, rulefiles
 from .http import Client, Credentials, Failure, credentials, usable_url
 
 DEFAULT_TIMEOUT = 10.0
@@ -29,13 +30,14 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, prune: bool = True) -> None:
     p.add_argument("--out", type=Path, default=Path("output"), help="output folder to push (default: output)")
     p.add_argument("--settings", type=Path, default=Path(load.SETTINGS_FILE),
                    help=f"project settings file (default: {load.SETTINGS_FILE})")
     p.add_argument("--dry-run", action="store_true", help="print what would be created, updated and deleted; "
                                                           "change nothing")
-    p.add_argument("--prune", action="store_true", help="also delete what we manage that the output no longer has")
+    if prune:
+        p.add_argument("--prune", action="store_true", help="also delete what we manage that the output no longer has")
     p.add_argument("--ca-file", type=Path, help="CA bundle to verify the server's TLS certificate")
     p.add_argument("--insecure-skip-verify", action="store_true", help="do not verify TLS certificates (unsafe)")
     p.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="SECONDS",
@@ -66,6 +68,16 @@ def add(commands: argparse._SubParsersAction) -> None:
                         "(default: 90)")
     _common(p)
     p.set_defaults(run=_rules, usage=p.error)
+    p = targets.add_parser("alertmanager", help="the SLO route and inhibit rules into a Mimir or Cortex "
+                                                "Alertmanager's configuration (credentials: ALERTMANAGER_TOKEN, "
+                                                "or ALERTMANAGER_USER and ALERTMANAGER_PASSWORD)")
+    p.add_argument("--url", help="Alertmanager base URL, the API under /api/v1/alerts (default: $ALERTMANAGER_URL)")
+    p.add_argument("--tenant", help="tenant, sent as X-Scope-OrgID")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="your Alertmanager configuration to merge into (default: alertmanager.config in the "
+                        "settings; none: the tenant's current configuration)")
+    _common(p, prune=False)
+    p.set_defaults(run=_alertmanager, usage=p.error)
 
 
 def _url(args: argparse.Namespace, option: str, url: str) -> str:
@@ -151,3 +163,18 @@ def _rules(args: argparse.Namespace) -> int:
                     verify, args.timeout)
     return _finish("ruler", lambda: ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune,
                                                args.concurrency), args.dry_run)
+
+
+def _alertmanager(args: argparse.Namespace) -> int:
+    url = args.url or os.environ.get("ALERTMANAGER_URL", "")
+    if not url:
+        args.usage("needs --url or ALERTMANAGER_URL")
+    _url(args, "--url (or ALERTMANAGER_URL)", url)
+    verify = _verify(args)
+    config = args.config or cli.alertmanager_config(args.settings)
+    base = yamlpos.load(str(config), load.read(config, str(config))) if config else None
+    routes, inhibit = merging.compiled(args.out)
+    headers = {"X-Scope-OrgID": args.tenant} if args.tenant else {}
+    client = Client(url, "the Alertmanager", credentials("ALERTMANAGER_TOKEN", "ALERTMANAGER_USER",
+                                                         "ALERTMANAGER_PASSWORD"), headers, verify, args.timeout)
+    return _finish("alertmanager", lambda: alertmanager.push(client, base, routes, inhibit, args.dry_run), args.dry_run)

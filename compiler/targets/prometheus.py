@@ -80,6 +80,8 @@ def alert(slo: SLOPlan, pair: Pair) -> dict:
     expr = (f"max without ({windows}) ({names.error_ratio(pair.long_text)}{sel}) / {budget} > {burn}\n"
             f"and ignoring ({windows})\n"
             f"{names.error_ratio(pair.short_text)}{sel} / {budget} > {burn}")
+    if slo.min_events:
+        expr += f"\nand\n{events_guard(slo, pair.long)}"
     labels = {**_routing_labels(slo, pair.tier), names.LONG_WINDOW: pair.long_text,
               names.SHORT_WINDOW: pair.short_text, names.BURN_RATE: burn}
     rule = {"alert": slo.alert, "expr": promql.emitted(expr)}
@@ -88,6 +90,14 @@ def alert(slo: SLOPlan, pair: Pair) -> dict:
     rule["labels"] = dict(sorted(labels.items()))
     rule["annotations"] = annotations(slo, pair)
     return rule
+
+
+def events_guard(slo: SLOPlan, window: int) -> str:
+    """The low-traffic guard: at least `min_events` events in the window, counted as the mean of the
+    recorded total rate times the window, so that it reads a recorded series, never the raw ones."""
+    rate = f"{names.total_rate(slo.base_text)}{selector(slo)}"
+    return (f"avg_over_time({rate}[{durations.to_text(slo.mean_range(window))}]) * {_seconds(window)} "
+            f">= {slo.min_events}")
 
 
 def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:

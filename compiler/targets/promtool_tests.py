@@ -9,7 +9,7 @@ is below v fire, once their `for` has passed.
 import math
 import re
 import re._parser as sre  # the standard library's own regex parser, to derive matching examples
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import promql_parser
 
@@ -116,8 +116,14 @@ def _assign(matchers: tuple[promql.Matcher, ...], groups: tuple[str, ...]) -> di
     return {k: v for k, v in labels.items() if v}
 
 
+def traffic(slo: SLOPlan) -> Decimal:
+    """Events per input step: with a low-traffic guard, twice its `min_events`, so that every long
+    window (none is shorter than a step) counts enough events for its pair to fire."""
+    return max(TRAFFIC, 2 * Decimal(slo.min_events or 0))
+
+
 def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str, ...],
-              ratio: Decimal) -> list[tuple[dict, Decimal]]:
+              ratio: Decimal, traffic: Decimal) -> list[tuple[dict, Decimal]]:
     """Counter series (labels, increase per interval) whose errors / total is `ratio`."""
     try:
         bad = _assign(_matchers(errors) + _matchers(total), groups)
@@ -130,14 +136,14 @@ def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str
             for value in [m.value for m in total.matchers if m.name == name] + list(_FALLBACKS):
                 good = {k: v for k, v in {**bad, name: value}.items() if v}
                 if _matches(total, good) and not _matches(errors, good):
-                    return [(bad, ratio * TRAFFIC), (good, (1 - ratio) * TRAFFIC)]
+                    return [(bad, ratio * traffic), (good, (1 - ratio) * traffic)]
         raise Unsupported("cannot build a series that total selects and errors does not")
     bad, all_ = _assign(_matchers(errors), groups), _assign(_matchers(total), groups)
     if _matches(total, bad) or _matches(errors, all_):
         raise Unsupported("errors and total select overlapping series in a way synthetic input cannot follow")
     if any(bad.get(g) != all_.get(g) for g in groups):
         raise Unsupported("errors and total select different values of a group_by label")
-    return [(bad, ratio * TRAFFIC), (all_, TRAFFIC)]
+    return [(bad, ratio * traffic), (all_, traffic)]
 
 
 def _simple_events(expr: str) -> tuple[promql.Selector, tuple[str, ...]]:
@@ -183,14 +189,18 @@ def _values(steps: list[tuple[Decimal | None, int]], counter: bool) -> str:
     return " ".join(out)
 
 
-def synthetic(slo: SLOPlan, ratio: Decimal, samples: int) -> tuple[list[dict], dict[str, str]]:
-    """(input_series, group labels of the resulting alerts) for a constant error ratio."""
-    return phased(slo, [(ratio, samples)])
+def synthetic(slo: SLOPlan, ratio: Decimal, samples: int, events: Decimal | None = None
+              ) -> tuple[list[dict], dict[str, str]]:
+    """(input_series, group labels of the resulting alerts) for a constant error ratio, at `events`
+    per step (default: `traffic`)."""
+    return phased(slo, [(ratio, samples)], events)
 
 
-def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tuple[list[dict], dict[str, str]]:
+def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]], events: Decimal | None = None
+           ) -> tuple[list[dict], dict[str, str]]:
     """Like `synthetic`, for consecutive phases of (error ratio, QUIET or GONE; steps)."""
     sli = slo.sli
+    events = events or traffic(slo)
 
     def each(per_ratio, quiet):
         """Per series: the phases' values; `per_ratio(ratio)` gives one value per series."""
@@ -211,7 +221,7 @@ def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tupl
         le = number(sli.latency.threshold)
         names_ = [{**labels, "__name__": metric + "_bucket", "le": le},
                   {**labels, "__name__": metric + "_bucket", "le": "+Inf"}, {**labels, "__name__": metric + "_count"}]
-        increases = each(lambda r: [(1 - r) * TRAFFIC, TRAFFIC, TRAFFIC], Decimal(0))
+        increases = each(lambda r: [(1 - r) * events, events, events], Decimal(0))
         series = [(labels_, steps, True) for labels_, steps in zip(names_, increases)]
         groups = slo.group_by
     else:
@@ -222,8 +232,8 @@ def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tupl
             (errors, groups), (total, total_groups) = _simple_events(sli.events.errors), _simple_events(sli.events.total)
             if groups != total_groups:
                 raise Unsupported("events errors and total aggregate by different labels")
-        labels_ = [labels for labels, _ in _counters(errors, total, groups, Decimal(0))]
-        increases = each(lambda r: [inc for _, inc in _counters(errors, total, groups, r)], Decimal(0))
+        labels_ = [labels for labels, _ in _counters(errors, total, groups, Decimal(0), events)]
+        increases = each(lambda r: [inc for _, inc in _counters(errors, total, groups, r, events)], Decimal(0))
         series = [(labels, steps, True) for labels, steps in zip(labels_, increases)]
     group_labels = {g: series[0][0].get(g, "") for g in groups}
     return ([{"series": _series_text(labels), "values": _values(steps, counter)} for labels, steps, counter in series],
@@ -247,15 +257,17 @@ def _expand(template: str, value: float, labels: dict[str, str]) -> str:
     return _ACTION.sub(action, template)
 
 
-def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int) -> dict:
-    """A test at constant burn rate `burn` from time 0, checked at `eval_time`.
+def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int, events: Decimal | None = None
+          ) -> dict:
+    """A test at constant burn rate `burn` from time 0, checked at `eval_time`, at `events` per step
+    (default: `traffic`; fewer than the low-traffic guard counts, and nothing fires).
 
     A rate needs two samples, so a pair becomes pending at the second evaluation (one interval);
     a bool SLI counts samples and is pending from the first. It fires once its `for` has passed.
     """
     pending = 0 if slo.sli.kind == "bool" else interval
-    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - pending]
-    series, group_labels = synthetic(slo, burn * slo.budget, eval_time // interval + 1)
+    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - pending] if events is None else []
+    series, group_labels = synthetic(slo, burn * slo.budget, eval_time // interval + 1, events)
     base = {**dict(slo.labels), **dict(slo.identity), **group_labels}
     alerts = []
     for pair in firing:
@@ -298,6 +310,14 @@ def cases(slo: SLOPlan, interval: int) -> list[dict]:
         outage_time = 2 * interval + min(pages)
         out.append(_case(slo, f"a full outage pages within {durations.human(outage_time)}",
                          1 / slo.budget, interval, outage_time))
+    if slo.min_events:
+        # Every long window counts under half of min_events; the cases above, at `traffic`, fire.
+        longest = max(p.long for p in slo.pairs)
+        few = Decimal(slo.min_events) * interval / longest / 2
+        few = few.quantize(Decimal(1).scaleb(few.adjusted() - 2), rounding=ROUND_DOWN).normalize()
+        out.append(_case(slo, f"a full outage at {number(few)} events per {durations.to_text(interval)}, fewer "
+                              f"than {slo.min_events} in every long window, fires nothing",
+                         1 / slo.budget, interval, quiet_until, few))
     return out
 
 

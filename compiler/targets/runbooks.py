@@ -78,6 +78,7 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                 "period": slo.period_text, "budget": number(slo.budget * 100),
                 "budget_time": durations.human(planning.budget_time(slo.budget, slo.period)),
                 "sli_kind": slo.sli.kind, "window": slo.base_text, "group_by": list(slo.group_by),
+                "min_events": slo.min_events,
                 "queries": {"errors": errors, "total": total}},
         "alert": {"name": slo.alert, "tier": tier, "labels": dict(sorted({**dict(slo.alert_labels),
                                                                          **dict(route.labels)}.items())),
