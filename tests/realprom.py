@@ -112,3 +112,24 @@ def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict |
             yield Prometheus(f"http://127.0.0.1:{port}")
         finally:
             stop(process)
+
+
+@contextlib.contextmanager
+def alertmanager(work: Path, config: Path) -> Iterator[str]:
+    """A real Alertmanager (Debian package `prometheus-alertmanager`) with this configuration on a free
+    port of 127.0.0.1, without clustering, stopped on exit whatever happens; yields its base URL."""
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        pytest.fail("alertmanager is needed: run `make test` (installs it as root) or "
+                    "apt-get install prometheus-alertmanager")
+    port = free_port()
+    log_path = work / "alertmanager.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([binary, f"--config.file={config}", f"--storage.path={work / 'am-data'}",
+                                    f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(process)

@@ -10,8 +10,6 @@ promtool tests check.
 """
 
 import json
-import shutil
-import subprocess
 import threading
 import time
 import urllib.request
@@ -114,10 +112,6 @@ def alertmanager_config(webhook: Webhook) -> dict:
 
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory, promtool):
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        pytest.fail("alertmanager is needed: run `make test` (installs it as root) or "
-                    "apt-get install prometheus-alertmanager")
     from compiler.cli import main
     work = tmp_path_factory.mktemp("alertmanager")
     write_spec(work / "slos", "shop.yaml", SPEC)
@@ -127,15 +121,10 @@ def delivered(tmp_path_factory, promtool):
     webhook = Webhook()
     (work / "team.yml").write_text(yaml.safe_dump(alertmanager_config(webhook)))
     (work / "alertmanager.yml").write_bytes(alertmanager.merged_text(work / "team.yml", work / "out"))
-    port = realprom.free_port()
-    log_path = work / "alertmanager.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([binary, f"--config.file={work / 'alertmanager.yml'}",
-                                    f"--storage.path={work / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-                                    "--cluster.listen-address="], stdout=log, stderr=subprocess.STDOUT)
+    with realprom.alertmanager(work, work / "alertmanager.yml") as base:
         try:
-            realprom.wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)
-            alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}]}}
+            target = base.removeprefix("http://")
+            alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [target]}]}]}}
             # Alerts of the first evaluations go nowhere until the Alertmanager is discovered: resend them soon.
             with realprom.running(work, [work / "out" / "prometheus" / "shop.rules.yml"], work / "data",
                                   alerting, ("--rules.alert.resend-delay=1s",)) as server:
@@ -146,9 +135,8 @@ def delivered(tmp_path_factory, promtool):
                     time.sleep(0.5)
                 # Long enough for tickets that were not muted to pass their group_wait.
                 time.sleep(5)
-                yield server, webhook, port
+                yield server, webhook, base
         finally:
-            realprom.stop(process)
             webhook.server.shutdown()
 
 
@@ -181,8 +169,8 @@ def test_a_full_outage_delivers_one_page_to_the_teams_pager_and_no_ticket(delive
 
 
 def test_the_slower_alerts_of_the_outage_are_muted_in_alertmanager(delivered):
-    _, _, port = delivered
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/alerts?filter=route%3D%22%2Foutage%22") as response:
+    _, _, base = delivered
+    with urllib.request.urlopen(f"{base}/api/v2/alerts?filter=route%3D%22%2Foutage%22") as response:
         states = {a["labels"]["long_window"]: a["status"]["state"] for a in json.load(response)}
     assert states == {"1h": "active", "6h": "suppressed", "1d": "suppressed", "3d": "suppressed"}
 

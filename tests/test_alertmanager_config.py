@@ -207,9 +207,6 @@ def _states(base: str) -> dict[tuple, tuple[str, list]]:
 
 
 def test_a_page_mutes_the_tickets_of_its_slo_and_group_only(slo, tmp_path):
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        pytest.fail("alertmanager is needed: apt-get install prometheus-alertmanager")
     out = compiled(tmp_path, ROOT / "slos")
     merged(slo, tmp_path, out)
     rules = yaml.safe_load((out / "prometheus" / "payments.rules.yml").read_text())
@@ -219,36 +216,26 @@ def test_a_page_mutes_the_tickets_of_its_slo_and_group_only(slo, tmp_path):
     firing = {"startsAt": started, "endsAt": (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()}
     alerts = [_labels(rules, w, **identity, route="/pay") for w in ("1h", "6h", "1d", "3d")]
     alerts += [_labels(rules, "1d", **identity, route="/browse"), other_slo]
-    port = realprom.free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "alertmanager.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([binary, f"--config.file={tmp_path / 'merged.yml'}",
-                                    f"--storage.path={tmp_path / 'am-data'}", f"--web.listen-address=127.0.0.1:{port}",
-                                    "--cluster.listen-address="], stdout=log, stderr=subprocess.STDOUT)
-        try:
-            realprom.wait_ready(f"{base}/-/ready", process, log_path)
-            _post(base, [{"labels": a, **firing} for a in alerts])
-            states = _states(base)
-            active = {key for key, (_, by) in states.items() if not by}
-            assert active == {("api-latency", "/pay", "1h"), ("api-latency", "/browse", "1d"),
-                              ("api-availability", "/pay", "1d")}, states
-            assert len(states) == 6
-            pages = sorted(states[("api-latency", "/pay", w)][0] for w in ("1h", "6h"))
-            assert states[("api-latency", "/pay", "6h")][1] == [states[("api-latency", "/pay", "1h")][0]]
-            assert all(states[("api-latency", "/pay", w)][1][0] in pages for w in ("1d", "3d"))
-            # Ending both pages: the 1d ticket is delivered, and mutes the slower 3d one.
-            ended = {"startsAt": started, "endsAt": (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()}
-            _post(base, [{"labels": a, **ended} for a in alerts[:2]])
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and len(_states(base)) != 4:
-                time.sleep(0.1)
-            states = _states(base)
-            assert {key for key, (_, by) in states.items() if not by} == {
-                ("api-latency", "/pay", "1d"), ("api-latency", "/browse", "1d"), ("api-availability", "/pay", "1d")}, states
-            assert states[("api-latency", "/pay", "3d")][1] == [states[("api-latency", "/pay", "1d")][0]]
-        finally:
-            realprom.stop(process)
+    with realprom.alertmanager(tmp_path, tmp_path / "merged.yml") as base:
+        _post(base, [{"labels": a, **firing} for a in alerts])
+        states = _states(base)
+        active = {key for key, (_, by) in states.items() if not by}
+        assert active == {("api-latency", "/pay", "1h"), ("api-latency", "/browse", "1d"),
+                          ("api-availability", "/pay", "1d")}, states
+        assert len(states) == 6
+        pages = sorted(states[("api-latency", "/pay", w)][0] for w in ("1h", "6h"))
+        assert states[("api-latency", "/pay", "6h")][1] == [states[("api-latency", "/pay", "1h")][0]]
+        assert all(states[("api-latency", "/pay", w)][1][0] in pages for w in ("1d", "3d"))
+        # Ending both pages: the 1d ticket is delivered, and mutes the slower 3d one.
+        ended = {"startsAt": started, "endsAt": (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()}
+        _post(base, [{"labels": a, **ended} for a in alerts[:2]])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(_states(base)) != 4:
+            time.sleep(0.1)
+        states = _states(base)
+        assert {key for key, (_, by) in states.items() if not by} == {
+            ("api-latency", "/pay", "1d"), ("api-latency", "/browse", "1d"), ("api-availability", "/pay", "1d")}, states
+        assert states[("api-latency", "/pay", "3d")][1] == [states[("api-latency", "/pay", "1d")][0]]
 
 
 DOC = ROOT / "docs" / "alertmanager.md"
