@@ -17,7 +17,8 @@ from .targets import prometheus
 TIERS = ("page", "ticket")
 # Artifact kinds by the folder they are written to (the layout of names.py's paths), in the order shown.
 KINDS = (("prometheus/", "rule files"), ("prometheus/tests/", "promtool tests"),
-         ("kubernetes/", "PrometheusRule manifests"), ("grafana/", "dashboards"), ("runbooks/", "runbooks"))
+         ("kubernetes/", "PrometheusRule manifests"), ("grafana/", "dashboards"), ("runbooks/", "runbooks"),
+         ("alertmanager/", "Alertmanager routes and inhibit rules"))
 _PER_PAIR = (names.LONG_WINDOW, names.SHORT_WINDOW, names.BURN_RATE)
 
 

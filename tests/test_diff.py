@@ -343,3 +343,10 @@ def test_a_new_missing_data_for_setting_is_listed_for_each_slo_with_the_ticket(r
     assert "- the missing-data ticket fires after 15m → 30m without data" in bullets(md)
     assert "### Settings\n\nChanged: `missing_data_for`" in md
     assert warnings(md) == []
+
+
+def test_a_new_receiver_for_pages_lists_the_changed_alertmanager_route(repo):
+    repo.settings.write_text("alertmanager:\n  page: {receiver: pager}\n")
+    md = repo.markdown()
+    assert "- Alertmanager routes and inhibit rules: changed `alertmanager/route.yml`" in bullets(md)
+    assert "### Settings\n\nChanged: `alertmanager`" in md
