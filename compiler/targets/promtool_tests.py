@@ -123,7 +123,7 @@ def traffic(slo: SLOPlan) -> Decimal:
 
 
 def _counters(errors: promql.Selector, total: promql.Selector, groups: tuple[str, ...],
-              ratio: Decimal, traffic: Decimal) -> list[tuple[dict, Decimal]]:
+              ratio: Decimal, traffic: Decimal = TRAFFIC) -> list[tuple[dict, Decimal]]:
     """Counter series (labels, increase per interval) whose errors / total is `ratio`."""
     try:
         bad = _assign(_matchers(errors) + _matchers(total), groups)
