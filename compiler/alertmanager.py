@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from . import names, serialize, yamlpos
+from . import load, names, serialize, yamlpos
 from .load import read
 from .problems import InputError, Problem
 
@@ -22,6 +22,12 @@ HEADER = "# Merged by slo alertmanager merge: the route and inhibit rules with {
 
 class Missing(Exception):
     """amtool is not installed."""
+
+
+def configured(settings_file: Path) -> Path | None:
+    """Your Alertmanager configuration as the settings name it, relative to the settings file; None when unset."""
+    config = load.settings(settings_file).alertmanager.config
+    return settings_file.parent / config if config else None
 
 
 def compiled(out: Path) -> tuple[list[dict], list[dict]]:

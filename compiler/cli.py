@@ -62,15 +62,9 @@ def _check(args: argparse.Namespace) -> int:
     return REFUSED if failures or linted else OK
 
 
-def alertmanager_config(settings_file: Path) -> Path | None:
-    """The Alertmanager configuration the settings name, relative to the settings file; None when unset."""
-    config = load.settings(settings_file).alertmanager.config
-    return settings_file.parent / config if config else None
-
-
 def _check_alertmanager(args: argparse.Namespace) -> list[str]:
     """amtool check-config on the configured Alertmanager configuration with the compiled parts merged in."""
-    config = alertmanager_config(args.settings)
+    config = alertmanager.configured(args.settings)
     if config is None:
         return []
     complaint = alertmanager.check(alertmanager.merged_text(config, args.out))
@@ -78,7 +72,7 @@ def _check_alertmanager(args: argparse.Namespace) -> list[str]:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    config = args.config or alertmanager_config(args.settings)
+    config = args.config or alertmanager.configured(args.settings)
     if config is None:
         args.usage(f"needs --config, or alertmanager.config in {args.settings}")
     sys.stdout.buffer.write(alertmanager.merged_text(config, args.out))

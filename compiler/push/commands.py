@@ -171,7 +171,7 @@ def _alertmanager(args: argparse.Namespace) -> int:
         args.usage("needs --url or ALERTMANAGER_URL")
     _url(args, "--url (or ALERTMANAGER_URL)", url)
     verify = _verify(args)
-    config = args.config or cli.alertmanager_config(args.settings)
+    config = args.config or merging.configured(args.settings)
     base = yamlpos.load(str(config), load.read(config, str(config))) if config else None
     routes, inhibit = merging.compiled(args.out)
     headers = {"X-Scope-OrgID": args.tenant} if args.tenant else {}
