@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import durations, names
+from . import durations, names, sli as kinds
+from .promql import number
 from .problems import InputError, Problem
 from .spec import SLI, Service, Settings
 from .yamlpos import Document
@@ -49,11 +50,6 @@ HOURLY_FROM = 7 * durations.UNITS["d"]
 # the fastest page (1h/5m for 2m) has even fired.
 SHORT_BUDGET = 5 * MINUTE
 BURN_RATE_PLACES = Decimal("0.001")
-
-
-def number(value: Decimal) -> str:
-    """A decimal as PromQL and people write it: `0.001`, `14.4`, `3`, never `1E+1`."""
-    return format(value.normalize(), "f")
 
 
 @dataclass(frozen=True)
@@ -151,11 +147,15 @@ class SLOPlan:
         """The tiers that have alert pairs, in the order of their first pair."""
         return tuple(dict.fromkeys(p.tier for p in self.pairs))
 
+    @property
+    def sli_kind(self) -> kinds.Kind:
+        return kinds.of(self.sli.kind)
+
     def ramp(self, scrape: int, window: int | None = None) -> int:
         """Scrapes over which a window read from raw series (the base window by default) follows a
         change of traffic: the steps of a counter's rate, or the samples of a 0/1 gauge in the
         window, one more."""
-        return (window or self.base) // scrape + (1 if self.sli.kind == "bool" else 0)
+        return (window or self.base) // scrape + (1 if self.sli_kind.counts_samples else 0)
 
     def is_long(self, window: int) -> bool:
         """Whether `window` is a tier's long window, the one that sets when its alert fires."""

@@ -8,11 +8,13 @@ import json
 import re
 import re._parser as sre  # the standard library's regex parser, to read repetition counts
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import promql_parser
 
 WINDOW_PLACEHOLDER = "$window"
+COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
 
 # MatchOp is not hashable; its int value is.
 _OPS = {int(promql_parser.MatchOp.Equal): "=", int(promql_parser.MatchOp.NotEqual): "!=",
@@ -155,3 +157,12 @@ def with_window(text: str, window: str) -> str:
 def canonical(text: str) -> str:
     """A whitespace-insensitive form for comparing two expressions."""
     return str(check(text))
+
+
+def number(value: Decimal) -> str:
+    """A decimal as PromQL and people write it: `0.001`, `14.4`, `3`, never `1E+1`."""
+    return format(value.normalize(), "f")
+
+
+def sum_by(labels: tuple[str, ...], inner: str) -> str:
+    return f"sum by ({', '.join(labels)}) ({inner})" if labels else f"sum({inner})"

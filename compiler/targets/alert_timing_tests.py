@@ -21,8 +21,9 @@ from decimal import Decimal
 
 from .. import durations, names, serialize
 from ..plan import Pair, Plan, ServicePlan, SLOPlan, model_interval, number, reset_time, time_to_fire
+from ..synthetic import Unsupported
 from . import prometheus, promtool_tests
-from .promtool_tests import GONE, QUIET, Unsupported, phased
+from .promtool_tests import GONE, QUIET, phased
 
 QUIET_BURN = Decimal("0.5")  # the SRE Workbook's example of a burn rate that must never alert
 TICKET_BURN = Decimal(2)

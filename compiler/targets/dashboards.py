@@ -15,7 +15,6 @@ from .panels import BAD, GOOD, WARN, at, query, steps
 
 ROW_HEIGHT = 23  # grid units of one SLO's block, its row panel included
 TIER_COLOUR = {"ticket": WARN, "page": BAD}
-RATE_UNIT = {"ratio": "reqps", "latency": "reqps", "events": "ops", "bool": "none", "raw": "none"}
 # Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
 TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS = 1, 2, 3, 4, 6, 7, 8, 9
 BURN_RATE = names.BURN_RATE_PANEL
@@ -101,7 +100,7 @@ def slo_row(slo: SLOPlan, y: int) -> list:
         panels.timeseries(pid(RATES), f"Events and errors (rate over {slo.base_text})", at(0, y + 17, 12, 6),
                           [query(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total")),
                            query(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
-                          RATE_UNIT[slo.sli.kind]),
+                          slo.sli_kind.rate_unit),
         panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
                      [query(f"ALERTS{sel}", "A", table=True)],  # burn-rate and missing-data alerts
                      [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True,
