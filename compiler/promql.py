@@ -42,12 +42,17 @@ class Selector:
     def with_metric(self, metric: str) -> "Selector":
         return Selector(metric, self.matchers)
 
-    def with_matcher(self, matcher: Matcher) -> "Selector":
-        return Selector(self.metric, self.matchers + (matcher,))
+    def with_matcher(self, *matchers: Matcher) -> "Selector":
+        return Selector(self.metric, self.matchers + matchers)
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.matchers))
         return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+
+
+def equal(metric: str, labels) -> Selector:
+    """The selector of `metric` (may be empty) whose labels equal the (name, value) pairs `labels`."""
+    return Selector(metric, tuple(Matcher(name, "=", value) for name, value in labels))
 
 
 # Prometheus' regular expressions (Go RE2) refuse a repetition count above 1000, also as the

@@ -19,7 +19,7 @@ minutes to run. The plan's model follows any interval, so the checks stay exact 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import durations, names, serialize
+from .. import durations, names, promql, serialize
 from ..plan import Pair, Plan, ServicePlan, SLOPlan, model_interval, number, reset_time, time_to_fire
 from ..synthetic import Unsupported
 from . import prometheus, promtool_tests
@@ -53,8 +53,7 @@ class Clock:
 
 
 def _alerts(slo: SLOPlan, **matchers: str) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in {"alertname": slo.alert, **matchers}.items())
-    return f"ALERTS{{{inner}}}"
+    return str(promql.equal("ALERTS", {"alertname": slo.alert, **matchers}.items()))
 
 
 def _firing(slo: SLOPlan, pair: Pair) -> str:
@@ -129,7 +128,7 @@ def traffic_stops(slo: SLOPlan, clock: Clock) -> list[dict]:
     """With no traffic, windows without events have no ratio: never NaN or Inf in any slo:* series."""
     busy, quiet = clock.aligned(durations.parse("10m")), clock.aligned(durations.parse("1h") + 2 * clock.interval)
     series, _ = phased(slo, [(slo.budget, clock.scrapes(busy)), (QUIET, clock.scrapes(quiet))])
-    ours = f'{{__name__=~"slo:.+", {names.SERVICE}="{slo.service}", {names.SLO}="{slo.name}"}}'
+    ours = promql.Selector("", (promql.Matcher("__name__", "=~", "slo:.+"), *prometheus.selector(slo).matchers))
     # NaN and Inf fail both comparisons, so they would make the second count smaller.
     checks = [_expect(f"count({ours}) - count({ours} > -Inf < +Inf)", busy + quiet,
                       [{"labels": "{}", "value": 0}])]
