@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from bench import corpus, evaluation, sloth_style, traffic
 from compiler import durations, names, pipeline, plan
+from compiler.plan import budget
 from compiler.targets import prometheus
 from conftest import write_spec
 
@@ -16,7 +17,7 @@ from conftest import write_spec
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=30_000, max_value=800 * durations.UNITS["d"]))
 def test_readable_picks_the_nearest_candidate_by_ratio(ms):
-    expected = min(plan._READABLE, key=lambda c: max(c / Decimal(ms), Decimal(ms) / c))
+    expected = min(budget._READABLE, key=lambda c: max(c / Decimal(ms), Decimal(ms) / c))
     assert plan.readable(Decimal(ms)) == expected
 
 
