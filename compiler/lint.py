@@ -162,7 +162,7 @@ def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
                 f"{number(1 / slo.budget)}x (spending {spent:.2f}% of the budget in {pair.long_text}, not "
                 f"{number(pair.budget_spent)}%): the alert can never fire",
                 f"turn the tier off (alerting.{pair.tier}: false), or give it longer windows in the settings' tiers")
-        elif pair.tier == "page":
+        elif pair.tier == names.PAGE:
             fires.append(fire)
     if fires and min(fires) > budget_ms:
         yield subject.finding(

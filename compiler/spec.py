@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr, create_model, model_validator
 
-from . import durations, sli
+from . import durations, names, sli
 from .fields import (AlertName, Duration, FieldError, LabelName, Labels, LinkBase, Model, Name, Objective,
                      Percent)
 
@@ -97,7 +97,7 @@ class Service(Model):
 class TierSpec(Model):
     """One alert tier pair, with windows as they are for the reference period (30d)."""
 
-    severity: Literal["page", "ticket"]
+    severity: Literal[names.PAGE, names.TICKET]
     budget_spent: Percent = Field(description="Percent of the period's budget spent when it fires.")
     long: Duration
     short: Duration
@@ -112,8 +112,8 @@ class TierSpec(Model):
 
 def _default_tiers() -> list[TierSpec]:
     # SRE Workbook table 5-8, plus the 3d ticket at burn rate 1.
-    rows = [("page", 2, "1h", "5m", "2m"), ("page", 5, "6h", "30m", "15m"),
-            ("ticket", 10, "1d", "2h", "1h"), ("ticket", 10, "3d", "6h", "3h")]
+    rows = [(names.PAGE, 2, "1h", "5m", "2m"), (names.PAGE, 5, "6h", "30m", "15m"),
+            (names.TICKET, 10, "1d", "2h", "1h"), (names.TICKET, 10, "3d", "6h", "3h")]
     return [TierSpec(severity=s, budget_spent=b, long=l, short=sh, **{"for": f}) for s, b, l, sh, f in rows]
 
 

@@ -13,7 +13,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
     period = slo.window or settings.default_window
     objective = slo.objective / 100
     budget = 1 - objective
-    enabled = {t for t in ("page", "ticket") if getattr(slo.alerting, t) is not None}
+    enabled = {t for t in names.TIERS if getattr(slo.alerting, t) is not None}
     pairs = tiers(period, budget, settings, enabled)
     base = min((p.short for p in pairs), default=SCRAPES_PER_WINDOW * settings.scrape_interval)
     if base < settings.rule_interval:
@@ -21,7 +21,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
                          f"the shortest window ({durations.to_text(base)}): recorded series would miss events")
     alert = slo.alerting.name or names.default_alert(service.service, slo.name)
     routes = []
-    for tier in ("page", "ticket"):
+    for tier in names.TIERS:
         spec = getattr(slo.alerting, tier)
         labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
         routes.append(TierRoute(tier, tuple(sorted(labels.items())),
@@ -54,7 +54,7 @@ def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: li
         return None
     # The SLO's own runbook, the ticket's where it has one: runbooks exist for tiers with alert pairs.
     tiers = {p.tier for p in pairs}
-    route = next((r for r in sorted(routes, key=lambda r: r.tier != "ticket") if r.tier in tiers), routes[-1])
+    route = next((r for r in sorted(routes, key=lambda r: r.tier != names.TICKET) if r.tier in tiers), routes[-1])
     return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.runbook_url)
 
 

@@ -14,7 +14,7 @@ from . import panels, prometheus
 from .panels import BAD, GOOD, WARN, at, query, steps
 
 ROW_HEIGHT = 23  # grid units of one SLO's block, its row panel included
-TIER_COLOUR = {"ticket": WARN, "page": BAD}
+TIER_COLOUR = {names.TICKET: WARN, names.PAGE: BAD}
 # Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
 TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS = 1, 2, 3, 4, 6, 7, 8, 9
 BURN_RATE = names.BURN_RATE_PANEL

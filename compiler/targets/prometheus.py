@@ -95,7 +95,7 @@ def missing_data(slo: SLOPlan) -> dict:
     """A ticket when the SLI's total series are gone: no data would otherwise look like no errors."""
     missing = slo.missing_data
     # absent() keeps only the SLO's identity, so the service labels are set here.
-    labels = _routing_labels(slo, "ticket", *slo.labels)
+    labels = _routing_labels(slo, names.TICKET, *slo.labels)
     description = (f"{slo.service}/{slo.name} has had no total events series for {missing.for_text}: the SLO is not "
                    f"measured, and a broken exporter or a renamed metric could hide an outage.")
     return {"alert": missing.alert,

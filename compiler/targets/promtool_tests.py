@@ -145,7 +145,7 @@ def cases(slo: SLOPlan, interval: int) -> list[dict]:
     quiet_until = 2 * interval + max(p.for_ for p in slo.pairs)
     out.append(_case(slo, f"at {number(lowest / 2)}x the budget, below every tier, nothing fires",
                      lowest / 2, interval, quiet_until))
-    pages = [p.for_ for p in slo.pairs if p.tier == "page"]
+    pages = [p.for_ for p in slo.pairs if p.tier == names.PAGE]
     if pages:
         outage_time = 2 * interval + min(pages)
         out.append(_case(slo, f"a full outage pages within {durations.human(outage_time)}",
