@@ -10,7 +10,7 @@ class RawSLI(Model):
 
     The base window and an alert long window of up to an hour run it; the other windows average
     the base window's recorded values, so every base window counts alike whatever its traffic
-    (see the README).
+    (see docs/migrating.md).
     """
 
     error_ratio: WindowExpr
@@ -23,7 +23,7 @@ class Raw(Kind):
 
     def rates(self, sli: RawSLI, window: str, by: tuple[str, ...]) -> Rates:
         # A ratio and no events: it counts as one event per sample, so longer windows average the
-        # base window's ratios (see the README); `>= 0` drops the NaN of an idle window.
+        # base window's ratios (see docs/migrating.md); `>= 0` drops the NaN of an idle window.
         ratio = f"({promql.with_window(sli.error_ratio, window)}) >= 0"
         return Rates(ratio, f"0 * ({ratio}) + 1", False)
 
