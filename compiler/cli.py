@@ -3,18 +3,19 @@
 import argparse
 import dataclasses
 import json
+import re
 import sys
 import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, starter, write
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
 from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
-from .spec import Service, Settings
+from .spec import NAME_PATTERN, Service, Settings
 
 OK, REFUSED, USAGE = 0, 1, 2
 
@@ -90,6 +91,23 @@ def _import(args: argparse.Namespace) -> int:
     if not docs:
         raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
     sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    return OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    if not re.fullmatch(NAME_PATTERN, args.service):
+        print(f"slo: init: {args.service!r} is no service name: lowercase letters, digits and inner dashes",
+              file=sys.stderr)
+        return USAGE
+    target = args.slos / f"{args.service}.yaml"
+    if target.exists():
+        print(f"slo: {target}: already exists; edit it, or delete it to start again", file=sys.stderr)
+        return REFUSED
+    found = starter.discover(PrometheusAPI(args.prometheus), args.service) if args.prometheus else None
+    text = starter.spec_text(args.service, found)
+    load.spec_documents(str(target), text)  # a starter that does not load is our bug, never written
+    args.slos.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
     return OK
 
 
@@ -175,6 +193,13 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("import", help="print a Sloth, Pyrra or OpenSLO spec as a v1 spec")
     p.add_argument("file", type=Path, metavar="FILE")
     p.set_defaults(run=_import)
+    p = commands.add_parser("init", help="write a commented starter spec of a service into slos/")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--prometheus", type=_url, metavar="URL",
+                   help="propose SLIs from this server's series (counters with a status code label, classic "
+                        f"histograms, probe_success); credentials in the URL or in ${TOKEN_ENV}")
+    p.add_argument("--slos", type=Path, default=Path("slos"), help="folder of SLO specs (default: slos)")
+    p.set_defaults(run=_init)
     p = commands.add_parser("diff", help="Markdown summary of what the SLOs change against a git ref")
     p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")

@@ -7,6 +7,7 @@ environment (a bearer token); neither is ever printed: messages name the URL wit
 import base64
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -56,6 +57,11 @@ class PrometheusAPI:
     def query(self, expr: str) -> list[dict]:
         """The result of an instant query (`/api/v1/query`)."""
         return self._get("/api/v1/query", query=expr)["result"]
+
+    def series(self, match: str, seconds: int) -> list[dict[str, str]]:
+        """The label sets of the series matching `match` that have samples in the last `seconds`."""
+        now = time.time()
+        return self._get("/api/v1/series", **{"match[]": match, "start": f"{now - seconds:.3f}", "end": f"{now:.3f}"})
 
     def external_labels(self) -> dict[str, str]:
         """The server's `global.external_labels`; none where the server does not publish its config."""
