@@ -2,6 +2,7 @@
 
 import argparse
 import dataclasses
+import difflib
 import json
 import re
 import sys
@@ -73,12 +74,31 @@ def _percent(text: str) -> Decimal:
     return value
 
 
+LISTED_SLOS = 20  # on one line of an error message
+
+
+def _suggest(wanted: str, the_plan: plan.Plan) -> str:
+    """Did you mean, and the SLOs there are: those of the service named, else all of them."""
+    known = [f"{s.name}/{o.name}" for s in the_plan.services for o in s.slos]
+    service, _, name = wanted.partition("/")
+    listed = [k for k in known if k.startswith(f"{service}/")]
+    if listed:  # the service is right: only the SLO's name can be misspelt
+        close = [f"{service}/{c}" for c in difflib.get_close_matches(name, [k.partition("/")[2] for k in listed], 1)]
+    else:
+        listed, close = known, difflib.get_close_matches(wanted, known, 1)
+    more = f" and {len(listed) - LISTED_SLOS} more" if len(listed) > LISTED_SLOS else ""
+    if not known:
+        return "; it holds no SLOs"
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"; {guess}SLOs: {', '.join(listed[:LISTED_SLOS])}{more} (write SERVICE/SLO)"
+
+
 def _explain(args: argparse.Namespace) -> int:
     service, _, name = args.slo.partition("/")
     the_plan = pipeline.build_plan(args.slos, args.settings)
     found = the_plan.slo(service, name)
     if found is None:
-        print(f"slo: no SLO {args.slo!r} under {args.slos} (write SERVICE/SLO)", file=sys.stderr)
+        print(f"slo: no SLO {args.slo!r} under {args.slos}{_suggest(args.slo, the_plan)}", file=sys.stderr)
         return REFUSED
     sys.stdout.write(explain.explain(found, args.error_rate, the_plan.settings.rule_interval,
                                      the_plan.settings.scrape_interval))
