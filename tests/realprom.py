@@ -59,6 +59,13 @@ def backfill(promtool: str, openmetrics: str, data: Path) -> None:
                    check=True, capture_output=True)
 
 
+def backfill_counters(promtool: str, series: list[str], data: Path, minutes: int, step: int) -> None:
+    """Counters (or gauges) rising by `step` a minute over the last `minutes`, up to 30 s ago."""
+    end = int(time.time()) - 30
+    lines = [f"{s} {i * step} {end - (minutes - i) * 60}" for s in sorted(series) for i in range(minutes + 1)]
+    backfill(promtool, "\n".join(lines) + "\n# EOF\n", data)
+
+
 def synthetic_history(the_plan: planning.Plan, end: int) -> str:
     """Every SLO's synthetic input (the same series its promtool tests use), one sample a minute,
     as OpenMetrics text ending at `end` (Unix seconds)."""

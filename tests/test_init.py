@@ -1,7 +1,5 @@
 """`slo init SERVICE`: a commented starter spec that compiles as written, and with `--prometheus URL`
-SLIs proposed from a real Prometheus on 127.0.0.1 holding an hour of backfilled series."""
-
-import time
+SLIs proposed from a real Prometheus on 127.0.0.1 holding half an hour of backfilled series."""
 
 import pytest
 import yaml
@@ -23,9 +21,7 @@ SERIES = ['http_requests_total{code="200",job="shop"}', 'http_requests_total{cod
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, promtool):
     work = tmp_path_factory.mktemp("init")
-    end = int(time.time()) - 30
-    lines = [f"{series} {i} {end - (30 - i) * 60}" for series in sorted(SERIES) for i in range(31)]
-    realprom.backfill(promtool, "\n".join(lines) + "\n# EOF\n", work / "data")
+    realprom.backfill_counters(promtool, SERIES, work / "data", minutes=30, step=1)
     with realprom.running(work, [], work / "data") as prometheus:
         yield prometheus
 
