@@ -307,6 +307,28 @@ def _default_tiers() -> list[TierSpec]:
     return [TierSpec(severity=s, budget_spent=b, long=l, short=sh, **{"for": f}) for s, b, l, sh, f in rows]
 
 
+# Kubernetes' own rules for a namespace (a DNS-1123 label) and for label keys and values.
+_K8S_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_K8S_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                            r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_K8S_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def _k8s(pattern: re.Pattern, what: str):
+    def check(value: str) -> str:
+        if value and not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}, got {value!r}")
+        return value
+    return AfterValidator(check)
+
+
+_SIMPLE = "letters, digits, '-', '_' and '.' inside, at most 63"
+KubernetesLabels = dict[
+    Annotated[StrictStr, Field(min_length=1), _k8s(_K8S_LABEL_KEY, f"a Kubernetes label key: an optional DNS prefix "
+                                                                   f"and '/', then {_SIMPLE}")],
+    Annotated[StrictStr, _k8s(_K8S_LABEL_VALUE, f"a Kubernetes label value: {_SIMPLE}")]]
+
+
 class Settings(Model):
     """Project settings (`slo-settings.yaml` at the repo root); an absent file means all defaults."""
 
@@ -329,6 +351,12 @@ class Settings(Model):
                                       "dashboards, pushed (`slo push grafana`) or provisioned.")
     ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
         "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
+    kubernetes_namespace: Annotated[StrictStr, _k8s(_K8S_NAMESPACE, "a Kubernetes namespace: lower-case letters, "
+                                                    "digits and inner dashes, at most 63")] = Field(
+        "", description="Namespace of the PrometheusRule manifests; empty: none, kubectl's current namespace.")
+    kubernetes_labels: KubernetesLabels = Field(
+        {}, description="Labels of the PrometheusRule manifests, such as the `release` label that a Prometheus "
+                        "Operator's ruleSelector picks.")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "
