@@ -110,8 +110,27 @@ def _import(args: argparse.Namespace) -> int:
     docs = load.spec_documents(label, load.read(args.file, label))
     if not docs:
         raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
+    for doc, service in docs:
+        _refusals(doc, service, Path(SETTINGS_FILE))
     sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
     return OK
+
+
+def _refusals(doc, service: Service, settings: Path) -> None:
+    """Notes in the imported spec on what `slo lint` would refuse, at the field it names."""
+    try:
+        the_plan = plan.build([(doc, service)], load.settings(settings))
+    except InputError:
+        return  # compiling the imported spec reports these, each at its place
+    # Findings name their place in the original file: the note goes to the v1 field that came from there.
+    places = {}
+    for path in sorted(getattr(doc, "origin", {}), key=len, reverse=True):
+        place = doc.problem(path, "")
+        places.setdefault((place.line, place.col), path)
+    for finding in lint.lint([(doc, service)], the_plan):
+        if finding.severity == lint.ERROR and (finding.line, finding.col) in places:
+            doc.notes.setdefault(places[finding.line, finding.col], []).append(
+                f"slo lint refuses this: {finding.code}: {finding.message}; fix: {finding.fix}")
 
 
 def _init(args: argparse.Namespace) -> int:
