@@ -87,7 +87,7 @@ def parse(command: list[str]) -> None:
         _accepts(bench_parser(), args[2:])
     elif program == "git":
         usage = subprocess.run(["git", args[0], "-h"], capture_output=True, text=True)
-        assert f"usage: git {args[0]}" in usage.stdout, command
+        assert f"usage: git {args[0]}" in usage.stdout + usage.stderr, command  # some print it on stderr
     elif program == "source":
         assert (ROOT / args[0]).exists(), command
     else:
