@@ -37,12 +37,12 @@ class History:
 
     start: int
     step: int
-    length: int
     rates: dict[Group, dict[int, tuple[Values, Values]]]
 
     def first_data(self, base: int) -> int | None:
         """When the first base total rate was recorded (ms); None without traffic."""
-        found = [next((i for i, v in enumerate(rates[base][1]) if v is not None), None) for rates in self.rates.values()]
+        found = [next((i for i, v in enumerate(rates[base][1]) if v is not None), None)
+                 for rates in self.rates.values()]
         found = [i for i in found if i is not None]
         return self.start + min(found) * self.step if found else None
 
@@ -227,8 +227,8 @@ def evaluate(slo: plan.SLOPlan, history: History, start: int, end: int) -> Outco
                 tiers[pair.tier].append((group, a, last if b is None else b))
         minutes += sum(b - a for a, b in _episodes(spans)) * step // plan.MINUTE
         errors, total = rates[slo.base]
-        left = [v for v in _budget(slo, _or_zero(errors, total, prometheus.base_rates(slo)[2]), total, first,
-                                   step)[:last - first + 1]]
+        errors = _or_zero(errors, total, prometheus.base_rates(slo)[2])
+        left = _budget(slo, errors, total, first, step)[:last - first + 1]
         present = [v for v in left if v is not None]
         if present:
             lows.append(min(present))
@@ -316,7 +316,7 @@ class Fetcher:
         for windows in rates.values():
             for window in expressions(slo):
                 windows.setdefault(window, ([None] * length, [None] * length))
-        return History(origin, step, length, rates)
+        return History(origin, step, rates)
 
 
 def sides(old: plan.Plan, new: plan.Plan, changes: Changes) -> dict[str, tuple[plan.SLOPlan | None, plan.SLOPlan]]:
@@ -336,26 +336,26 @@ def run(api: PrometheusAPI, pairs: dict[str, tuple[plan.SLOPlan | None, plan.SLO
     """{service/slo: backtest} of (old, new) plans over the `span` (ms) that ends at `now` (s)."""
     found, fetcher = {}, Fetcher(api)
     for slo_id, (old, new) in sorted(pairs.items()):
-        sides = [s for s in (old, new) if s is not None]
-        step = max(s.rule_interval for s in sides)
+        plans = [s for s in (old, new) if s is not None]
+        step = max(s.rule_interval for s in plans)
         end = _grid(int(now * 1000), step)
         start = end - span
-        say(f"backtest {slo_id}: {query_count(sides, start, end)} range queries over {durations.to_text(span)} "
+        say(f"backtest {slo_id}: {query_count(plans, start, end)} range queries over {durations.to_text(span)} "
             f"at {durations.to_text(step)}")
         began, asked = time.monotonic(), fetcher.queries
-        histories = [fetcher.history(s, start, end) for s in sides]
-        firsts = [h.first_data(s.base) for h, s in zip(histories, sides)]
+        histories = [fetcher.history(s, start, end) for s in plans]
+        firsts = [h.first_data(s.base) for h, s in zip(histories, plans)]
         note = ""
         data_from = max((f for f in firsts if f is not None), default=None)
         if data_from is None:
             note = f"no data for the SLI over the {durations.to_text(span)} asked"
-        elif data_from > start + max(s.base for s in sides):
+        elif data_from > start + max(s.base for s in plans):
             start = -(-data_from // step) * step
             note = (f"the server holds {durations.to_text(end - start)} of history for it (from {iso(start)}), "
                     f"not the {durations.to_text(span)} asked: backtested over that")
         if note:
             say(f"backtest {slo_id}: {note}")
-        outcomes = [evaluate(s, h, start, end) for s, h in zip(sides, histories)]
+        outcomes = [evaluate(s, h, start, end) for s, h in zip(plans, histories)]
         say(f"backtest {slo_id}: {fetcher.queries - asked} asked (the rest were shared) in "
             f"{time.monotonic() - began:.1f} s")
         found[slo_id] = Backtest(durations.to_text(end - start), iso(start), iso(end),

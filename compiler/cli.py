@@ -9,7 +9,8 @@ import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, backtest, changes, durations, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from . import (__version__, backtest, changes, durations, explain, gitref, lint, load, measure, pipeline, plan,
+               promtool, review, write)
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem

@@ -172,8 +172,10 @@ def _left(value: float | None) -> str:
 
 
 _ROWS = (("pages", lambda o: str(o.pages)), ("tickets", lambda o: str(o.tickets)),
-         ("minutes firing", lambda o: str(o.firing_minutes)), ("budget left at the end", lambda o: _left(o.budget_left)),
-         ("lowest budget left", lambda o: _left(o.budget_min)), ("budget exhausted", lambda o: _when(o.exhausted_at)))
+         ("minutes firing", lambda o: str(o.firing_minutes)),
+         ("budget left at the end", lambda o: _left(o.budget_left)),
+         ("lowest budget left", lambda o: _left(o.budget_min)),
+         ("budget exhausted", lambda o: _when(o.exhausted_at)))
 
 
 def _backtest(b: Backtest) -> list[str]:
@@ -195,7 +197,8 @@ def _backtest(b: Backtest) -> list[str]:
 
 def _firing(f: Firing) -> str:
     where = f" ({f.group})" if f.group else ""
-    return f"- {_when(f.start)} → {_when(f.end) if f.end else 'still firing'}: {f.tier} {f.long_window}/{f.short_window}{where}"
+    end = _when(f.end) if f.end else "still firing"
+    return f"- {_when(f.start)} → {end}: {f.tier} {f.long_window}/{f.short_window}{where}"
 
 
 def _names(paths: tuple[str, ...]) -> str:

@@ -63,7 +63,8 @@ def openmetrics(start: int, minutes: int, records: dict[str, dict]) -> str:
         bad.append(bad[-1] + errors)
     lines = []
     for code, counter in (("200", good), ("500", bad)):
-        lines += [f'http_requests_total{{code="{code}",job="{JOB}"}} {v} {start + i * MINUTE}' for i, v in enumerate(counter)]
+        lines += [f'http_requests_total{{code="{code}",job="{JOB}"}} {v} {start + i * MINUTE}'
+                  for i, v in enumerate(counter)]
     rates = {names.errors_rate("5m"): bad, names.total_rate("5m"): [g + b for g, b in zip(good, bad)]}
     for record, labels in sorted(records.items()):
         text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
@@ -188,7 +189,8 @@ def test_a_tightened_objective_pages_as_the_rules_would_have(shop, month):
     assert found["span"] == "30d" and end - start == 30 * 86400
     # The compiled rules, evaluated by Prometheus over each incident (from an hour before it to 13 hours
     # after it ends, beyond its last firing): the same firings, to the minute.
-    incidents = [(data_start + (a - 60) * MINUTE, data_start + (a + n + 13 * 60) * MINUTE) for a, n in (OUTAGE, SLOW, QUIET)]
+    incidents = [(data_start + (a - 60) * MINUTE, data_start + (a + n + 13 * 60) * MINUTE)
+                 for a, n in (OUTAGE, SLOW, QUIET)]
     assert all(any(a < seconds(f["start"]) and seconds(f["end"]) < b for a, b in incidents)
                for f in old["firings"] + new["firings"])
     assert ours(old) == prometheus_firings(server, groups[99], incidents)
@@ -292,7 +294,7 @@ def test_an_alert_fires_after_its_for_and_resolves_at_the_first_evaluation_that_
     bad = {100, 101, 102, 200}
     base = ([1000.0 if m in bad else 0.0 for m in range(minutes)], [1000.0] * minutes)
     hour = ([500.0 if m in bad else 0.0 for m in range(minutes)], [1000.0] * minutes)
-    history = backtest.History(0, MINUTE * 1000, minutes, {(): {slo.base: base, durations.parse("1h"): hour}})
+    history = backtest.History(0, MINUTE * 1000, {(): {slo.base: base, durations.parse("1h"): hour}})
     outcome = backtest.evaluate(slo, history, 0, (minutes - 1) * MINUTE * 1000)
     # Pending at 100, firing at 102, resolved at 103; the single evaluation at 200 never fires. The 3d/6h
     # ticket (above 1%, for 3h) reads only these 5 hours: at 100 its mean rate over 101 evaluations
