@@ -142,7 +142,7 @@ def _derived(slo: plan.SLOPlan, window: int, errors: Values, total: Values, step
 
 def window_ratios(slo: plan.SLOPlan, rates: dict[int, tuple[Values, Values]], step: int) -> dict[int, Values]:
     """The error ratio of every alert window at every evaluation, as its recording rule computes it."""
-    may_be_absent = prometheus.base_rates(slo)[2]
+    may_be_absent = prometheus.base_rates(slo).errors_may_be_absent
     base_errors, base_total = rates[slo.base]
     base_errors = _or_zero(base_errors, base_total, may_be_absent)
     out = {}
@@ -151,7 +151,7 @@ def window_ratios(slo: plan.SLOPlan, rates: dict[int, tuple[Values, Values]], st
             out[window] = [_ratio(e, t) for e, t in zip(base_errors, base_total)]
         elif slo.reads_raw(window):
             errors, total = rates[window]
-            if slo.sli.kind == "raw":  # the user's ratio itself
+            if slo.sli_kind.gives_ratio:  # the user's ratio itself
                 out[window] = errors
             else:
                 out[window] = [_ratio(e, t) for e, t in zip(_or_zero(errors, base_total, may_be_absent), total)]
@@ -227,7 +227,7 @@ def evaluate(slo: plan.SLOPlan, history: History, start: int, end: int) -> Outco
                 tiers[pair.tier].append((group, a, last if b is None else b))
         minutes += sum(b - a for a, b in _episodes(spans)) * step // plan.MINUTE
         errors, total = rates[slo.base]
-        errors = _or_zero(errors, total, prometheus.base_rates(slo)[2])
+        errors = _or_zero(errors, total, prometheus.base_rates(slo).errors_may_be_absent)
         left = _budget(slo, errors, total, first, step)[:last - first + 1]
         present = [v for v in left if v is not None]
         if present:

@@ -127,7 +127,7 @@ def inline(alert: dict, group: dict) -> str:
             recorded = f"({rule['expr']})"
             for name, value in sorted(rule["labels"].items()):
                 recorded = f'label_replace({recorded}, "{name}", "{value}", "", "")'
-            expr = expr.replace(rule["record"] + '{slo_service="shop", slo_name="api"}', recorded)
+            expr = re.sub(re.escape(rule["record"]) + r"\{[^}]*\}", lambda _: recorded, expr)
     return expr
 
 
