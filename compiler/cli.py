@@ -7,16 +7,18 @@ import json
 import re
 import sys
 import tempfile
+import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, starter, write
+from . import (__version__, backtest, changes, durations, explain, gitref, lint, load, measure, pipeline, plan,
+               promtool, review, starter, write)
 from .exits import OK, REFUSED, USAGE
 from .fields import NAME_PATTERN
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
-from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
+from .prometheus_api import TIMEOUT_SECONDS, TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
 from .spec import Service, Settings
 
@@ -158,6 +160,8 @@ def _side(slos: Path, settings: Path) -> plan.Plan:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    if args.backtest and not args.prometheus:
+        args.usage("--backtest needs --prometheus URL: the history is read from there")
     problems = []
     try:
         with tempfile.TemporaryDirectory(prefix="slo-diff-") as folder:
@@ -179,18 +183,32 @@ def _diff(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
     found = changes.compare(old, new, pipeline.render(old), pipeline.render(new))
-    measured = {}
+    measured, backtests = {}, {}
     if args.prometheus:
+        api = PrometheusAPI(args.prometheus, args.timeout)
         try:
-            measured = measure.changed(args.prometheus, new, found)
+            measured = measure.changed(api, new, found)
+            if args.backtest:
+                backtests = backtest.run(api, backtest.sides(old, new, found), args.backtest, time.time(),
+                                         lambda line: print(f"slo: {line}", file=sys.stderr))
         except Unreachable as exc:
             print(f"slo: diff: {exc}", file=sys.stderr)
             return REFUSED
     if args.format == "json":
-        sys.stdout.write(review.to_json(found, args.base, base.commit, measured))
+        sys.stdout.write(review.to_json(found, args.base, base.commit, measured, backtests))
     else:
-        sys.stdout.write(review.markdown(found, args.base, measured))
+        sys.stdout.write(review.markdown(found, args.base, measured, backtests))
     return OK
+
+
+def _span(text: str) -> int:
+    try:
+        value = durations.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < durations.UNITS["h"]:
+        raise argparse.ArgumentTypeError(f"must be at least 1h, got {text}")
+    return value
 
 
 def _url(text: str) -> str:
@@ -243,9 +261,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")
     p.add_argument("--prometheus", type=_url, metavar="URL",
-                   help="Prometheus to measure each changed SLI over its period, to warn of a breached objective")
+                   help="Prometheus (or Mimir's Prometheus API) to measure each changed SLI over its period, to "
+                        f"warn of a breached objective; credentials in the URL or in ${TOKEN_ENV}")
+    p.add_argument("--backtest", type=_span, metavar="SPAN",
+                   help="with --prometheus: what each added or changed SLO's alerts, old and new, would have done "
+                        "over this span of history (30d)")
+    p.add_argument("--timeout", type=push._seconds, default=TIMEOUT_SECONDS, metavar="SECONDS",
+                   help=f"timeout of every query to --prometheus (default: {TIMEOUT_SECONDS:g})")
     _paths(p, out=False)
-    p.set_defaults(run=_diff)
+    p.set_defaults(run=_diff, usage=p.error)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
