@@ -258,11 +258,8 @@ def test_the_documented_settings_are_valid_and_their_defaults_are_the_defaults()
 
 def test_the_documented_commands_merge_a_configuration_that_amtool_accepts(tmp_path):
     write_spec(tmp_path, "slo-settings.yaml", _blocks("yaml")[0])
-    receivers = ("default", "slo-pages", "slo-tickets", "payments-pager", "payments-tickets", "platform-pager")
-    write_spec(tmp_path, "alertmanager.yml", yaml.safe_dump(
-        {"route": {"receiver": "default"}, "receivers": [{"name": name} for name in receivers]}))
+    write_spec(tmp_path, "alertmanager.yml", next(b for b in _blocks("yaml") if b.startswith("# alertmanager.yml")))
     shutil.copytree(ROOT / "slos", tmp_path / "slos")
-    subprocess.run([str(ROOT / ".venv" / "bin" / "slo"), "compile"], cwd=tmp_path, check=True)
     commands = _blocks("sh")[0]
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
