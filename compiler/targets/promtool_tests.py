@@ -301,19 +301,12 @@ def cases(slo: SLOPlan, interval: int) -> list[dict]:
     return out
 
 
-def render_service(service: ServicePlan, plan: Plan) -> bytes:
-    interval = plan.settings.rule_interval
-    tests, skipped = [], []
-    for slo in service.slos:
-        try:
-            tests += cases(slo, interval)
-        except Unsupported as exc:
-            skipped.append(f"# {slo.name}: no synthetic test ({exc}); cover it with your own test file.\n")
-    doc = {"rule_files": [f"../{service.name}.rules.yml"], "evaluation_interval": durations.to_text(interval),
-           "tests": tests}
-    header = prometheus.HEADER.format(source=service.source) + "".join(skipped)
-    return serialize.to_yaml(doc, header)
+def unsupported(slo: SLOPlan) -> str | None:
+    """Why no synthetic traffic can be built for the SLO's SLI, or None when it can."""
+    try:
+        synthetic(slo, Decimal(0), 2)
+    except Unsupported as exc:
+        return str(exc)
+    return None
 
 
-def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
-    return {names.tests_path(s.name): (render_service(s, plan), s.source) for s in plan.services}
