@@ -61,12 +61,16 @@ def entries(data: bytes) -> list[dict] | None:
     return found["artifacts"]
 
 
+def _written(out: Path) -> list[dict] | None:
+    try:
+        return entries((out / MANIFEST).read_bytes())
+    except OSError:
+        return None
+
+
 def read_manifest(out: Path) -> list[dict]:
     """The entries of the manifest of an output folder; Stale when there is none of this version."""
-    try:
-        found = entries((out / MANIFEST).read_bytes())
-    except OSError:
-        found = None
+    found = _written(out)
     if found is None:
         raise Stale(f"{out}: no {MANIFEST} of this compiler version; run `slo compile`")
     return found
@@ -74,10 +78,7 @@ def read_manifest(out: Path) -> list[dict]:
 
 def listed(out: Path, *kinds: str) -> list[str]:
     """The paths of the files of these kinds in the output folder's manifest; InputError when none."""
-    try:
-        found = entries((out / MANIFEST).read_bytes())
-    except OSError:
-        found = None
+    found = _written(out)
     paths = sorted(e["path"] for e in found or () if e["kind"] in kinds)
     if not paths:
         what = f"lists no {' or '.join(kinds)} files" if found is not None else "is missing or from another version"
@@ -91,7 +92,7 @@ def check_fresh(out: Path, artifacts: dict[str, tuple[bytes, str]]) -> list[dict
     if (out / MANIFEST).read_bytes() != manifest(artifacts):
         expected = {p: _sha256(data) for p, (data, _) in artifacts.items()}
         found = {e["path"]: e["sha256"] for e in written}
-        differ = sorted(p for p in expected.keys() | found.keys() if expected.get(p) != found.get(p))
+        differ = sorted(p for p in expected.keys() | found.keys() if expected.get(p) != found.get(p)) or [MANIFEST]
         raise Stale(_stale(out, differ, "differs from what the specs and settings compile to"))
     edited = []
     for entry in written:
