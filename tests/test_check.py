@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler import check, write
+from compiler import check, cli, write
 from compiler.targets import alert_timing_tests, promtool_tests
-from conftest import write_spec
+from conftest import ROOT, write_spec
 from gitrepo import Repo
 
 SPEC = """\
@@ -183,3 +183,13 @@ def test_progress_reports_files_done_and_elapsed_time():
     lines = []
     check.promtool.timed(results, 3, lines.append, every=0)
     assert lines == ["1/3 files, 0s", "2/3 files, 0s"]
+
+
+def test_the_commands_in_the_check_docs_are_valid_command_lines():
+    text = (ROOT / "docs" / "check.md").read_text()
+    lines = [line.partition("#")[0].split() for block in re.findall(r"```sh\n(.*?)```", text, re.S)
+             for line in block.splitlines()]
+    commands = [argv[1:] for argv in lines if argv[:2] == ["slo", "check"]]
+    assert len(commands) == 3
+    for argv in commands:
+        assert cli.parser().parse_args(argv).command == "check"
