@@ -78,15 +78,9 @@ def _check(args: argparse.Namespace) -> int:
         entries = write.check_fresh(args.out, pipeline.render(the_plan))
         base = _base_manifest(args.changed, args.out) if args.changed else None
         summary = check.run(args.out, entries, check.changed(entries, base), args.jobs, _progress)
-    except write.Stale as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
     except gitref.Refused as exc:
         print(f"slo: check: {exc}", file=sys.stderr)
         return USAGE
-    except (promtool.Missing, gitref.Missing) as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
     for failure in summary.failures:
         print(f"promtool {' '.join(failure.args)}: failed\n{failure.output}", file=sys.stderr)
     untested = [f"{s.name}/{slo.name}" for s in the_plan.services for slo in s.slos
@@ -149,9 +143,6 @@ def _diff(args: argparse.Namespace) -> int:
     except gitref.Refused as exc:
         print(f"slo: diff: {exc}", file=sys.stderr)
         return USAGE
-    except gitref.Missing as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
     try:
         new = _side(args.slos, args.settings)
     except InputError as exc:
@@ -243,6 +234,6 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"slo: {where}{exc.strerror or exc}", file=sys.stderr)
         return REFUSED
-    except (Unreachable, write.NotOurs) as exc:
+    except (Unreachable, write.NotOurs, write.Stale, gitref.Missing, promtool.Missing) as exc:
         print(f"slo: {exc}", file=sys.stderr)
         return REFUSED
