@@ -225,7 +225,8 @@ def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tupl
         labels_ = [labels for labels, _ in _counters(errors, total, groups, Decimal(0))]
         increases = each(lambda r: [inc for _, inc in _counters(errors, total, groups, r)], Decimal(0))
         series = [(labels, steps, True) for labels, steps in zip(labels_, increases)]
-    group_labels = {g: series[0][0].get(g, "") for g in groups}
+    # Prometheus drops a label whose value is empty, so the alerts do not carry it.
+    group_labels = {g: series[0][0][g] for g in groups if series[0][0].get(g)}
     return ([{"series": _series_text(labels), "values": _values(steps, counter)} for labels, steps, counter in series],
             group_labels)
 
