@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from .. import durations, names, serialize
 from ..plan import Plan, ServicePlan, SLOPlan
 from ..problems import InputError, Problem
+from ..synthetic import Unsupported
 from . import alert_timing_tests, prometheus, promtool_tests
 
 TIERS = "tiers"
@@ -39,7 +40,7 @@ def test_file(service: ServicePlan, slo: SLOPlan, interval: int, tests: list[dic
 def _built(build: Callable[[], list[dict]]) -> tuple[list[dict], str | None]:
     try:
         return build(), None
-    except promtool_tests.Unsupported as exc:
+    except Unsupported as exc:
         return [], str(exc)
 
 
