@@ -58,7 +58,7 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
                 written, said_why = written + len(tests), said_why or why is not None
                 out[names.tests_path(service.name, slo.name, suite)] = (
                     test_file(service, slo, every, tests, why), service.source)
-            if not written and not said_why:
+            if not written and not said_why and promtool_tests.unsupported(slo) is None:
                 empty.append(Problem(service.source, 1, 1, f"{service.name}/{slo.name}",
                                      "no promtool test was written although its SLI gets synthetic traffic; "
                                      "this is a bug of the compiler, please report it"))
