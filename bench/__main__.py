@@ -72,7 +72,7 @@ def bench_check(work: Path, args: argparse.Namespace) -> None:
     print("\n".join(check_speed.report(runs, repository, args.check_services, args.jobs)))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("compile", "rules", "check"), help="run one part only")
     parser.add_argument("--profile", action="store_true", help="also print where compile spends its time")
@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="check: services of the repository timed as a whole, 0 for none (default 10)")
     parser.add_argument("--check-slos", type=int, default=10, help="check: SLOs per service (default 10)")
     parser.add_argument("--jobs", type=int, default=2, help="check: slo check --jobs (default 2)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="slo-bench-") as folder:
         work = Path(folder)

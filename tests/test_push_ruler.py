@@ -167,7 +167,9 @@ def test_each_tenant_gets_its_own_groups(ruler, slo, out):
 def test_without_a_tenant_the_ruler_says_so_in_one_line(ruler, slo, out):
     result = slo("push", "rules", "--ruler-url", ruler.url, "--out", out)
     assert result.code == 1
-    assert result.lines == ["ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: "
+    assert result.lines == [f"ruler: warning: no --tenant: Mimir at {ruler.url} refuses requests without an "
+                            "X-Scope-OrgID tenant unless its multi-tenancy is off",
+                            "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: "
                             "no org id): check RULER_TOKEN"]
 
 
@@ -175,6 +177,8 @@ def test_without_credentials_the_message_says_which_to_set(ruler, slo, out, monk
     monkeypatch.delenv("RULER_TOKEN")
     result = push(slo, ruler, out)
     assert result.code == 1 and result.lines == [
+        f"ruler: warning: no credentials in RULER_TOKEN or RULER_USER/RULER_PASSWORD: pushing to {ruler.url} without "
+        "authentication",
         "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: Unauthorized): no "
         "credentials were set in RULER_TOKEN or RULER_USER/RULER_PASSWORD"]
 
@@ -216,7 +220,7 @@ def test_faults_converge_or_fail_clearly_and_a_rerun_converges(ruler, slo, out):
     assert len(posts) > len({e.body for e in posts})  # some were retried, and kept their headers
     assert {e.header("Content-Type") for e in posts} == {"application/yaml"}
     if result.code:
-        assert result.lines and all(line.startswith("ruler: failed: ") for line in result.lines), result.err
+        assert result.reported and all(line.startswith("ruler: failed: ") for line in result.reported), result.err
         ruler.faults = fakehttp.Faults()
         result = push(slo, ruler, out)
     assert result.code == 0, result.err
