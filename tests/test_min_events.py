@@ -25,19 +25,20 @@ def test_the_generated_tests_prove_silence_at_low_traffic_and_fail_without_the_g
     write_spec(tmp_path / "slos", "shop.yaml", SPEC)
     out = tmp_path / "out"
     assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
-    rules = (out / "prometheus" / "shop.rules.yml").read_text()
+    slo_rules, tiers = (out / "prometheus" / "tests" / "shop" / f"availability.{part}.yml" for part in ("rules", "tiers.test"))
+    rules = slo_rules.read_text()
     # Every pair reads the recorded 5m total rate over its long window, never the raw series.
     assert len(re.findall(r'avg_over_time\(slo:sli_total:rate5m\{[^}]*\}\[[0-9dhms]+\]\) \* \d+ >= 1000', rules)) == 4
-    tests = (out / "prometheus" / "tests" / "shop.test.yml").read_text()
+    tests = tiers.read_text()
     assert "a full outage at 0.115 events per 1m, fewer than 1000 in every long window, fires nothing" in tests
-    test_files = sorted(str(p) for p in (out / "prometheus" / "tests").glob("*.test.yml"))
+    test_files = sorted(str(p) for p in (out / "prometheus" / "tests" / "shop").glob("*.test.yml"))
     for test_file in test_files:
         result = subprocess.run([promtool, "test", "rules", test_file], capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
     unguarded = re.sub(r"\n\s+and\n\s+avg_over_time\(slo:sli_total[^\n]+", "", rules)
     assert ">= 1000" not in unguarded
-    (out / "prometheus" / "shop.rules.yml").write_text(unguarded)
-    result = subprocess.run([promtool, "test", "rules", str(out / "prometheus" / "tests" / "shop.test.yml")],
+    slo_rules.write_text(unguarded)  # what the SLO's tests load
+    result = subprocess.run([promtool, "test", "rules", str(tiers)],
                             capture_output=True, text=True)
     assert result.returncode != 0 and "fires nothing" in result.stdout + result.stderr
 
