@@ -9,6 +9,7 @@ import random
 import ssl
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
@@ -40,7 +41,9 @@ class Faults:
     """Shares of requests that fail: 503, 429 (with Retry-After), slow, or dropped connections.
 
     `dropped_after` drops the connection after the app has handled the request: the change is made,
-    the answer lost, as when a proxy cuts a connection.
+    the answer lost, as when a proxy cuts a connection. Whether a request fails depends only on the
+    request and on how often it was sent before, not on the order in which concurrent requests
+    arrive, so an outcome never depends on thread scheduling. `limit` caps the faults of one request.
     """
 
     error: float = 0.0
@@ -51,15 +54,18 @@ class Faults:
     delay: float = 1.0
     retry_after: str = "0"
     seed: int = 1
-    _random: random.Random = field(init=False)
+    limit: int | None = None
+    _sent: Counter = field(init=False, default_factory=Counter)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def pick(self) -> str:
+    def pick(self, exchange: Exchange) -> str:
+        request = repr((exchange.method, exchange.path, sorted(exchange.query.items()), exchange.body))
         with self._lock:
-            roll = self._random.random()
+            attempt = self._sent[request]
+            self._sent[request] += 1
+        if self.limit is not None and attempt >= self.limit:
+            return ""
+        roll = random.Random(f"{self.seed} {attempt} {request}").random()
         for name in ("error", "throttle", "slow", "dropped", "dropped_after"):
             share = getattr(self, name)
             if roll < share:
@@ -112,7 +118,7 @@ class Server:
                 exchange = Exchange(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
                 with server._lock:
                     server.log.append(exchange)
-                exchange.fault = server.faults.pick()
+                exchange.fault = server.faults.pick(exchange)
                 if exchange.fault == "slow":
                     time.sleep(server.faults.delay)
                 if exchange.fault == "dropped":

@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import re
 import shutil
 import socket
 import subprocess
@@ -10,18 +9,9 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from decimal import Decimal
 from typing import Iterator
 
 import pytest
-
-from compiler import plan as planning
-from compiler.targets import promtool_tests
-
-# Backfilled history: every SLO burns at 10x its budget for two hours.
-BURN = Decimal(10)
-HISTORY_MINUTES = 120
-_EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
 
 
 def free_port() -> int:
@@ -59,21 +49,13 @@ def backfill(promtool: str, openmetrics: str, data: Path) -> None:
                    check=True, capture_output=True)
 
 
-def synthetic_history(the_plan: planning.Plan, end: int) -> str:
-    """Every SLO's synthetic input (the same series its promtool tests use), one sample a minute,
-    as OpenMetrics text ending at `end` (Unix seconds)."""
-    lines = []
-    for service in the_plan.services:
-        for slo in service.slos:
-            series, _ = promtool_tests.synthetic(slo, BURN * slo.budget, HISTORY_MINUTES)
-            for item in series:
-                match = _EXPANDING.fullmatch(item["values"])
-                start, step = float(match["start"]), float(match["step"])
-                for i in range(HISTORY_MINUTES + 1):
-                    ts = end - (HISTORY_MINUTES - i) * 60
-                    lines.append(f"{item['series']} {start + step * i} {ts}")
-    return "\n".join(sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))) \
-        + "\n# EOF\n"
+def history(counters: dict[str, int], gauges: dict[str, float], minutes: int, end: int) -> str:
+    """OpenMetrics text of one sample a minute for `minutes` up to `end` (Unix seconds): each counter
+    grows by its given increase a minute, each gauge keeps its value."""
+    at = [(i, end - (minutes - i) * 60) for i in range(minutes + 1)]
+    lines = [f"{series} {step * i} {ts}" for series, step in sorted(counters.items()) for i, ts in at]
+    lines += [f"{series} {value} {ts}" for series, value in sorted(gauges.items()) for _, ts in at]
+    return "\n".join(lines) + "\n# EOF\n"
 
 
 class Prometheus:
@@ -89,6 +71,22 @@ class Prometheus:
         body = self.get("/api/v1/query", query=expr, **params)
         assert body["status"] == "success", body
         return body["data"]["result"]
+
+
+def wait_evaluated(server: Prometheus, rounds: int, timeout: float = 60) -> None:
+    """Poll until every rule group has been seen evaluated `rounds` times (distinct last evaluations)."""
+    deadline = time.monotonic() + timeout
+    seen: dict[str, set[str]] = {}
+    while True:
+        groups = server.get("/api/v1/rules")["data"]["groups"]
+        for group in groups:
+            if not group["lastEvaluation"].startswith("0001"):  # Go's zero time: not evaluated yet
+                seen.setdefault(group["name"], set()).add(group["lastEvaluation"])
+        if groups and all(len(seen.get(g["name"], ())) >= rounds for g in groups):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the rule groups were not evaluated {rounds} times within {timeout}s: {seen}")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager

@@ -10,10 +10,10 @@ import yaml
 
 from compiler import durations, load, plan
 from compiler.spec import Settings
-from conftest import ROOT, SHARED, write_spec
+from conftest import ROOT, SHARED, needs_shared, write_spec
 
 PYRRA = SHARED / "conformance" / "pyrra"
-pytestmark = pytest.mark.skipif(not PYRRA.is_dir(), reason=f"the Pyrra conformance corpus is not at {PYRRA}")
+pytestmark = needs_shared("conformance", "pyrra")
 MINUTE = durations.UNITS["m"]
 
 
@@ -48,7 +48,7 @@ def test_every_pyrra_example_compiles_and_passes_promtool(tmp_path, slo, promtoo
     out = tmp_path / "output"
     result = slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none")
     assert (result.code, result.err) == (0, "")
-    assert slo("check", "--out", out).code == 0
+    assert slo("check", "--out", out, "--slos", tmp_path / "slos", "--settings", tmp_path / "none").code == 0
 
 
 def test_pyrra_kinds_map_to_the_v1_kinds(slo):

@@ -23,11 +23,11 @@ import pytest
 import yaml
 
 from compiler import durations, pipeline, write
-from conftest import SHARED, write_spec
+from conftest import SHARED, needs_shared, write_spec
 
 SLOTH = SHARED / "conformance" / "sloth"
 EXAMPLES, TESTDATA = SLOTH / "examples", SLOTH / "test" / "integration" / "prometheus" / "testdata"
-pytestmark = pytest.mark.skipif(not SLOTH.is_dir(), reason=f"the Sloth conformance corpus is not at {SLOTH}")
+pytestmark = needs_shared("conformance", "sloth")
 
 MINUTES = 180  # history of every test; the error ratio changes after 90 minutes
 CHANGE = 90

@@ -149,5 +149,8 @@ def _rules(args: argparse.Namespace) -> int:
     headers = {"X-Scope-OrgID": args.tenant} if args.tenant else {}
     client = Client(ruler_url, "the ruler", credentials("RULER_TOKEN", "RULER_USER", "RULER_PASSWORD"), headers,
                     verify, args.timeout)
-    return _finish("ruler", lambda: ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune,
-                                               args.concurrency), args.dry_run)
+
+    def work() -> list[report.Outcome]:
+        rulefiles.validate(args.out)
+        return ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune, args.concurrency)
+    return _finish("ruler", work, args.dry_run)

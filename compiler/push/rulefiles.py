@@ -4,7 +4,9 @@ from pathlib import Path
 
 import yaml
 
+from .. import promtool
 from ..problems import InputError, Problem
+from .http import Failure
 
 RULES = Path("prometheus")
 SUFFIX = ".rules.yml"
@@ -32,3 +34,13 @@ def load(out: Path) -> dict[str, list[dict]]:
     if problems:
         raise InputError(problems)
     return services
+
+
+def validate(out: Path) -> None:
+    """promtool check rules before anything is pushed (`slo check` runs the unit tests, in CI)."""
+    try:
+        found = promtool.check(out, tests=False)
+    except promtool.Missing as exc:
+        raise Failure(str(exc)) from None
+    if found:
+        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.split()) for f in found))
