@@ -106,18 +106,18 @@ def compiled(tmp_path_factory) -> Path:
 TRAFFIC_MINUTES = 120
 COUNTERS = {
     # payments/api-availability, 99.9%: 1% of requests fail.
-    'http_requests_total{job="payments", code="200"}': 99,
-    'http_requests_total{job="payments", code="500"}': 1,
+    'http_requests_total{job="payments",code="200"}': 99,
+    'http_requests_total{job="payments",code="500"}': 1,
     # payments/api-latency, 99%: 10% of requests take longer than 500ms.
-    'http_request_duration_seconds_bucket{job="payments", route="/pay", le="0.5"}': 90,
-    'http_request_duration_seconds_bucket{job="payments", route="/pay", le="+Inf"}': 100,
-    'http_request_duration_seconds_count{job="payments", route="/pay"}': 100,
+    'http_request_duration_seconds_bucket{job="payments",route="/pay",le="0.5"}': 90,
+    'http_request_duration_seconds_bucket{job="payments",route="/pay",le="+Inf"}': 100,
+    'http_request_duration_seconds_count{job="payments",route="/pay"}': 100,
     # platform/queue-delivery, 99.5%: 5% of messages are dead-lettered.
     'queue_messages_published_total{queue="orders"}': 100,
     'queue_messages_dead_lettered_total{queue="orders"}': 5,
 }
 # platform/ingress-probe, 99.95%: one probe of 200 fails, 0.5%.
-GAUGES = {f'probe_success{{job="blackbox", instance="https://ingress.example.com", probe="{i:03}"}}': int(i > 0)
+GAUGES = {f'probe_success{{job="blackbox",instance="https://ingress.example.com",probe="{i:03}"}}': int(i > 0)
           for i in range(200)}
 ERROR_RATIOS = {("payments", "api-availability"): 0.01, ("payments", "api-latency"): 0.1,
                 ("platform", "queue-delivery"): 0.05, ("platform", "ingress-probe"): 0.005}
