@@ -57,7 +57,7 @@ def bench_rules(work: Path, args: argparse.Namespace) -> None:
     print("\n".join(evaluation.report(ours, sloth)))
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("compile", "rules"), help="run one part only")
     parser.add_argument("--profile", action="store_true", help="also print where compile spends its time")
@@ -73,7 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=int, default=20,
                         help="rules: evaluation interval in seconds while measuring (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rules: evaluations measured (default 3)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="slo-bench-") as folder:
         work = Path(folder)

@@ -1,4 +1,5 @@
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -47,10 +48,14 @@ def pytest_runtest_makereport(item, call):
         report.outcome, report.longrepr = "failed", f"skipped in CI (CI=true), where nothing may skip: {reason}"
 
 
+RETRYING = re.compile(r"; retry \d+ of \d+ in [\d.]+s$")
+
+
 class Result:
     def __init__(self, code: int, out: str, err: str):
         self.code, self.out, self.err = code, out, err
         self.lines = err.splitlines()
+        self.reported = [line for line in self.lines if not RETRYING.search(line)]  # less the progress of retries
 
 
 @pytest.fixture(autouse=True)

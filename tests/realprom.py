@@ -1,12 +1,14 @@
 """A real Prometheus for tests (the runner shared with the benchmarks), and the history tests backfill it with."""
 
 import time
+from pathlib import Path
 
 import pytest
 
 from harness.prometheus import Prometheus, backfill, free_port, running, stop, wait_ready
 
-__all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "history", "wait_evaluated"]
+__all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "history", "backfill_counters",
+           "wait_evaluated"]
 
 
 def history(counters: dict[str, int], gauges: dict[str, float], minutes: int, end: int) -> str:
@@ -16,6 +18,11 @@ def history(counters: dict[str, int], gauges: dict[str, float], minutes: int, en
     lines = [f"{series} {step * i} {ts}" for series, step in sorted(counters.items()) for i, ts in at]
     lines += [f"{series} {value} {ts}" for series, value in sorted(gauges.items()) for _, ts in at]
     return "\n".join(lines) + "\n# EOF\n"
+
+
+def backfill_counters(promtool: str, series: list[str], data: Path, minutes: int, step: int) -> None:
+    """Counters (or gauges) rising by `step` a minute over the last `minutes`, up to 30 s ago."""
+    backfill(promtool, history(dict.fromkeys(series, step), {}, minutes, int(time.time()) - 30), data)
 
 
 def wait_evaluated(server: Prometheus, rounds: int, timeout: float = 60) -> None:

@@ -276,8 +276,11 @@ def test_every_call_is_retried_until_it_gives_up_and_each_failure_is_named(grafa
     grafana.app = lambda e: fakegrafana._error(500, "database locked") if e.path == "/api/dashboards/db" else app(e)
     result = push(slo, grafana, output(tmp_path, dashboard("checkout"), dashboard("payments")))
     assert result.code == 1
-    assert result.lines == [f"grafana: failed: dashboard slo-{s} ({s} SLOs): POST /api/dashboards/db: 500 database "
-                            f"locked (gave up after {http.ATTEMPTS} attempts)" for s in ("checkout", "payments")]
+    assert result.reported == [f"grafana: failed: dashboard slo-{s} ({s} SLOs): POST /api/dashboards/db: 500 database "
+                               f"locked (gave up after {http.ATTEMPTS} attempts at {grafana.url})"
+                               for s in ("checkout", "payments")]
+    assert result.lines.count(f"Grafana at {grafana.url}: POST /api/dashboards/db: 500 database locked; retry 1 of "
+                              f"{http.ATTEMPTS - 1} in 0.0s") == 2  # progress, never a silent wait
     assert sum(e.path == "/api/dashboards/db" for e in grafana.log) == 2 * http.ATTEMPTS
     assert result.out.splitlines()[-1] == "grafana: 1 created, 0 updated, 0 deleted, 0 unchanged, 2 failed"
 
@@ -333,8 +336,9 @@ def test_an_unhealthy_grafana_is_one_line_and_nothing_is_written(grafana, slo, t
     app = grafana.app
     grafana.app = lambda e: fakegrafana._error(503, "database down") if e.path == "/api/health" else app(e)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
-    assert result.code == 1 and result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health:"
-                                                 f" 503 database down (gave up after {http.ATTEMPTS} attempts)"]
+    assert result.code == 1 and result.reported == [
+        f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 database down (gave up "
+        f"after {http.ATTEMPTS} attempts at {grafana.url})"]
     assert [e.path for e in grafana.log] == ["/api/health"] * http.ATTEMPTS
 
 
@@ -450,8 +454,8 @@ def test_credentials_in_the_url_are_never_printed(grafana, slo, tmp_path, caplog
     printed = {"stdout": result.out, "stderr": result.err, "log": caplog.text}
     grafana.app = lambda e: fakegrafana._error(503, f"down at {url}") if e.path == "/api/health" else app(e)
     result = slo("push", "grafana", "--url", url, "--out", out, "--settings", out / "none.yaml")
-    assert result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 down "
-                            f"at {grafana.url} (gave up after {http.ATTEMPTS} attempts)"]
+    assert result.reported == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 "
+                               f"down at {grafana.url} (gave up after {http.ATTEMPTS} attempts at {grafana.url})"]
     printed.update(health=result.err)
     for wrong in (url.replace("http", "htp"), url + ":99999", url.replace("127.0.0.1", "127..1")):
         result = slo("push", "grafana", "--url", wrong, "--out", out, "--settings", out / "none.yaml")

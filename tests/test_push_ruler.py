@@ -160,7 +160,9 @@ def test_each_tenant_gets_its_own_groups(ruler, slo, out):
 def test_without_a_tenant_the_ruler_says_so_in_one_line(ruler, slo, out):
     result = slo("push", "rules", "--ruler-url", ruler.url, "--out", out)
     assert result.code == 1
-    assert result.lines == ["ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: "
+    assert result.lines == [f"ruler: warning: no --tenant: Mimir at {ruler.url} refuses requests without an "
+                            "X-Scope-OrgID tenant unless its multi-tenancy is off",
+                            "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: "
                             "no org id): check RULER_TOKEN"]
     assert fakeruler.contract_problems(ruler.log, ruler.ruler.prefix) == [
         "GET /prometheus/config/v1/rules: no X-Scope-OrgID"]
@@ -212,6 +214,8 @@ def test_without_credentials_the_message_says_which_to_set(ruler, slo, out, monk
     monkeypatch.delenv("RULER_TOKEN")
     result = push(slo, ruler, out)
     assert result.code == 1 and result.lines == [
+        f"ruler: warning: no credentials in RULER_TOKEN or RULER_USER/RULER_PASSWORD: pushing to {ruler.url} without "
+        "authentication",
         "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: Unauthorized): no "
         "credentials were set in RULER_TOKEN or RULER_USER/RULER_PASSWORD"]
 
