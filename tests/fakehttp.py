@@ -106,13 +106,25 @@ class Server:
                 pass
 
             def _handle(self) -> None:
+                # Counted until the answer is ready: a client may send its next request once it reads it.
                 server._enter()
                 try:
-                    self._exchange()
+                    answer = self._exchange()
                 finally:
                     server._leave()
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, headers, data = answer
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
-            def _exchange(self) -> None:
+            def _exchange(self) -> tuple[int, dict, bytes] | None:
+                """The answer to the request, None for a connection dropped without one."""
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 exchange = Exchange(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
@@ -122,8 +134,7 @@ class Server:
                 if exchange.fault == "slow":
                     time.sleep(server.faults.delay)
                 if exchange.fault == "dropped":
-                    self.close_connection = True
-                    return
+                    return None
                 if exchange.fault == "error":
                     status, headers, data = 503, {"Content-Type": "application/json"}, b'{"message":"unavailable"}'
                 elif exchange.fault == "throttle":
@@ -135,15 +146,7 @@ class Server:
                         server.crashes.append(f"{exchange.method} {exchange.path}: {exc!r}")
                         status, headers, data = 500, {}, b"the test server crashed"
                 exchange.status, exchange.response = status, data
-                if exchange.fault == "dropped_after":
-                    self.close_connection = True
-                    return
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                return None if exchange.fault == "dropped_after" else (status, headers, data)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

@@ -8,6 +8,7 @@ import base64
 import json
 import ssl
 import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -318,12 +319,14 @@ def test_faults_503_429_slow_and_dropped_connections_within_the_retries_converge
 
 
 def test_concurrency_is_bounded(grafana, slo, tmp_path):
-    # Each save waits for a second one: two at a time get through, one at a time would time out.
+    # Each save waits for a second one: two at a time get through, one at a time would time out. The pair
+    # is then held a moment, so that a third save, had the client sent one, would be in flight with it.
     app, pair = grafana.app, threading.Barrier(2, timeout=10)
 
     def pairing(exchange):
         if exchange.path == "/api/dashboards/db":
             pair.wait()
+            time.sleep(0.3)
         return app(exchange)
 
     grafana.app = pairing
