@@ -8,16 +8,16 @@ BIN := $(VENV)/bin
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
 
+# promtool on output/; with BASE (make check BASE=origin/main) the unit tests only of the SLOs changed since it.
 check: compile promtool
-	$(BIN)/slo check
+	$(BIN)/slo check $(if $(BASE),--changed $(BASE))
 
 test: $(VENV)/.installed-test promtool
 	$(BIN)/python -m pytest -q
 
 # What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
-BASE ?= main
 diff: $(VENV)/.installed
-	@$(BIN)/slo diff $(BASE)
+	@$(BIN)/slo diff $(or $(BASE),main)
 
 # Compile speed and rule evaluation cost against their baselines (docs/performance.md); not a test.
 bench: $(VENV)/.installed promtool

@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import difflib
 import json
+import os
 import re
 import sys
 import tempfile
@@ -11,7 +12,7 @@ import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import (__version__, backtest, changes, durations, explain, gitref, lint, load, measure, pipeline, plan,
+from . import (__version__, backtest, changes, check, durations, explain, gitref, lint, load, measure, pipeline, plan,
                promtool, review, starter, write)
 from .exits import OK, REFUSED, USAGE
 from .fields import NAME_PATTERN
@@ -21,6 +22,7 @@ from .problems import InputError, Problem
 from .prometheus_api import TIMEOUT_SECONDS, TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
 from .spec import Service, Settings
+from .targets import promtool_tests
 
 
 def _paths(parser: argparse.ArgumentParser, out: bool = True) -> None:
@@ -45,7 +47,10 @@ def _lint_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    return _linted(args, *pipeline.specs_and_plan(args.slos, args.settings))
+
+
+def _linted(args: argparse.Namespace, specs: list, the_plan: plan.Plan) -> int:
     server = PrometheusAPI(args.prometheus) if args.prometheus else None
     findings = lint.lint(specs, the_plan, server)
     for finding in findings:
@@ -54,16 +59,42 @@ def _lint(args: argparse.Namespace) -> int:
     return REFUSED if failing else OK
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _base_manifest(ref: str, out: Path) -> list[dict] | None:
+    """The manifest entries of `out` as of git ref `ref`; None when that commit has none of this version."""
+    data = gitref.file_at(ref, out / write.MANIFEST)
+    return write.entries(data) if data is not None else None
+
+
+def _progress(message: str) -> None:
+    print(f"slo check: {message}", file=sys.stderr, flush=True)
+
+
 def _check(args: argparse.Namespace) -> int:
-    linted = _lint(args)
+    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    linted = _linted(args, specs, the_plan)
     try:
-        failures = promtool.check(args.out)
-    except promtool.Missing as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
-    for failure in failures:
-        print(failure, file=sys.stderr)
-    return REFUSED if failures or linted else OK
+        entries = write.check_fresh(args.out, pipeline.render(the_plan))
+        base = _base_manifest(args.changed, args.out) if args.changed else None
+        summary = check.run(args.out, entries, check.changed(entries, base), args.jobs, _progress)
+    except gitref.Refused as exc:
+        print(f"slo: check: {exc}", file=sys.stderr)
+        return USAGE
+    for failure in summary.failures:
+        print(f"promtool {' '.join(failure.args)}: failed\n{failure.output}", file=sys.stderr)
+    untested = [f"{s.name}/{slo.name}" for s in the_plan.services for slo in s.slos
+                if promtool_tests.unsupported(slo)]
+    skipped = f", {summary.unchanged} skipped as unchanged since {args.changed}" if args.changed else ""
+    without = f", {len(untested)} without synthetic traffic ({', '.join(untested)})" if untested else \
+        ", 0 without synthetic traffic"
+    verdict = f"{len(summary.failures)} files failed" if summary.failures else "all passed"
+    _progress(f"{summary.tested} SLOs checked{skipped}{without}; {verdict} in {summary.seconds:.0f}s")
+    return REFUSED if summary.failures or linted else OK
 
 
 def _percent(text: str) -> Decimal:
@@ -173,9 +204,6 @@ def _diff(args: argparse.Namespace) -> int:
     except gitref.Refused as exc:
         print(f"slo: diff: {exc}", file=sys.stderr)
         return USAGE
-    except gitref.Missing as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
     try:
         new = _side(args.slos, args.settings)
     except InputError as exc:
@@ -236,6 +264,10 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="slo lint, then promtool check rules and promtool test rules on output/")
     _paths(p)
     _lint_options(p)
+    p.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="promtool processes at a time (default: the number of CPUs)")
+    p.add_argument("--changed", metavar="BASE",
+                   help="run the tests only of SLOs whose rules or tests differ from git ref BASE's output")
     p.set_defaults(run=_check)
     p = commands.add_parser("lint", help="checks on queries and rules that promtool does not make")
     _paths(p, out=False)
@@ -290,6 +322,6 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"slo: {where}{exc.strerror or exc}", file=sys.stderr)
         return REFUSED
-    except (Unreachable, write.NotOurs) as exc:
+    except (Unreachable, write.NotOurs, write.Stale, gitref.Missing, promtool.Missing) as exc:
         print(f"slo: {exc}", file=sys.stderr)
         return REFUSED

@@ -20,7 +20,7 @@ import yaml
 import fakegrafana
 import fakehttp
 import leaks
-from compiler import names
+from compiler import names, write
 from compiler.push import http
 from conftest import SLOS, shared
 from fakegrafana import PASSWORD, TOKEN, USER, VIEWER_TOKEN
@@ -51,13 +51,10 @@ def dashboard(service: str, **extra) -> dict:
             "schemaVersion": 39, "panels": [{"type": "stat", "title": "Budget left", "id": 1}], **extra}
 
 
-def output(folder: Path, *models: dict) -> Path:
-    target = folder / "output" / "grafana" / "dashboards"
-    target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("*.json"):
-        old.unlink()
-    for model in models:
-        (target / f"{model['uid']}.json").write_text(json.dumps(model, indent=2))
+def output(folder: Path, *models: dict, files: dict[str, str] | None = None) -> Path:
+    """An output folder of these dashboard models (and other dashboard files by name), with its manifest."""
+    texts = {**{f"{m['uid']}.json": json.dumps(m, indent=2) for m in models}, **(files or {})}
+    write.write(folder / "output", {f"grafana/dashboards/{name}": (text.encode(), "test") for name, text in texts.items()})
     return folder / "output"
 
 
@@ -346,8 +343,8 @@ def test_an_unhealthy_grafana_is_one_line_and_nothing_is_written(grafana, slo, t
 
 
 def test_an_invalid_dashboard_file_is_reported_at_its_place_and_nothing_is_sent(grafana, slo, tmp_path):
-    out = output(tmp_path, dashboard("payments"), {"uid": "x" * 41, "title": "", "tags": []})
-    (out / "grafana" / "dashboards" / "broken.json").write_text("{\n  \"uid\": ,\n}")
+    out = output(tmp_path, dashboard("payments"), {"uid": "x" * 41, "title": "", "tags": []},
+                 files={"broken.json": "{\n  \"uid\": ,\n}"})
     result = push(slo, grafana, out)
     folder = out / "grafana" / "dashboards"
     assert result.code == 1
@@ -361,8 +358,8 @@ def test_an_invalid_dashboard_file_is_reported_at_its_place_and_nothing_is_sent(
 
 def test_an_output_without_dashboards_says_to_compile_first(grafana, slo, tmp_path):
     result = slo("push", "grafana", "--url", grafana.url, "--out", tmp_path)
-    assert result.code == 1 and result.lines == [f"{tmp_path}/grafana/dashboards:1:1: holds no dashboards; run "
-                                                 f"`slo compile` first"]
+    assert result.code == 1 and result.lines == [f"{tmp_path}/manifest.json:1:1: is missing or from another "
+                                                 f"version; run `slo compile` first"]
 
 
 @pytest.fixture

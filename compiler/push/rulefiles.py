@@ -1,22 +1,23 @@
-"""The compiled rule files that push reads: one per service, one group per SLO."""
+"""The compiled rule files that push reads, as the output's manifest lists them: one per service,
+one group per SLO."""
 
 from pathlib import Path
 
 import yaml
 
-from .. import promtool
+from .. import names, promtool, write
 from ..problems import InputError, Problem
 from .http import Failure
 
-RULES = Path("prometheus")
-SUFFIX = ".rules.yml"
+
+def paths(out: Path) -> list[str]:
+    """The rule files of the output folder, relative to it."""
+    return write.listed(out, names.RULES)
 
 
 def load(out: Path) -> dict[str, list[dict]]:
-    """{service: its rule groups} from the rule files under `out`."""
-    files = sorted((out / RULES).glob(f"*{SUFFIX}"))
-    if not files:
-        raise InputError([Problem(str(out / RULES), 1, 1, "", "holds no rule files; run `slo compile` first")])
+    """{service: its rule groups} from the rule files of the output folder."""
+    files = [out / p for p in paths(out)]
     services, problems = {}, []
     for path in files:
         try:
@@ -30,7 +31,7 @@ def load(out: Path) -> dict[str, list[dict]]:
         if not isinstance(groups, list) or not all(isinstance(g, dict) and g.get("name") for g in groups):
             problems.append(Problem(str(path), 1, 1, "groups", "must be a list of named rule groups"))
             continue
-        services[path.name.removesuffix(SUFFIX)] = groups
+        services[names.layout_entry(path.relative_to(out).as_posix())["service"]] = groups
     if problems:
         raise InputError(problems)
     return services
@@ -39,8 +40,8 @@ def load(out: Path) -> dict[str, list[dict]]:
 def validate(out: Path) -> None:
     """promtool check rules before anything is pushed (`slo check` runs the unit tests, in CI)."""
     try:
-        found = promtool.check(out, tests=False)
+        found = [r for r in promtool.run([["check", "rules", *paths(out)]], out, 1) if not r.ok]
     except promtool.Missing as exc:
         raise Failure(str(exc)) from None
     if found:
-        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.split()) for f in found))
+        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.output.split()) for f in found))
