@@ -89,7 +89,7 @@ def _import(args: argparse.Namespace) -> int:
     docs = load.spec_documents(label, load.read(args.file, label))
     if not docs:
         raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
-    sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    sys.stdout.write("---\n".join(emit.spec(doc, service) for doc, service in docs))
     return OK
 
 

@@ -84,7 +84,7 @@ class Pair:
 @dataclass(frozen=True)
 class TierRoute:
     tier: str
-    labels: tuple[tuple[str, str], ...]  # alert labels of the tier, severity included
+    labels: tuple[tuple[str, str], ...]  # labels of the tier's alert rules (`route_labels`), severity included
     runbook_url: str
 
 
@@ -122,7 +122,6 @@ class SLOPlan:
     labels: tuple[tuple[str, str], ...]  # service and SLO labels, on every series and alert
     window_labels: tuple[str, ...]  # labels whose value is the window of an error ratio series
     tier_labels: tuple[str, ...]  # labels whose value is an alert's tier (page, ticket)
-    alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
     position: int  # index among the service's SLOs by name: places its panels in the dashboard
@@ -365,6 +364,21 @@ def budget_time(budget: Decimal, period: int, share: Decimal = Decimal(1)) -> in
     return int(budget * period * share)
 
 
+def route_labels(service: Service, index: int, tier: str) -> tuple[tuple[str, str], ...]:
+    """The labels an alert rule of `tier` sets: the SLO's alerting and tier labels, and the severity.
+
+    A label the user sets wins over every default, the more specific place over the more general:
+    default severity < service labels < SLO labels < alerting labels < tier labels. The service and
+    SLO labels are on every series already; only the severity they may set is repeated here, since
+    the alert rule's own labels override those of its series.
+    """
+    slo = service.slos[index]
+    spec = getattr(slo.alerting, tier)
+    own = {**slo.alerting.labels, **(spec.labels if spec else {})}
+    chosen = {**service.labels, **slo.labels, **own}
+    return tuple(sorted({**own, names.SEVERITY: chosen.get(names.SEVERITY, names.DEFAULT_SEVERITY[tier])}.items()))
+
+
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
     period = slo.window or settings.default_window
@@ -377,12 +391,9 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         raise ValueError(f"the rule interval ({durations.to_text(settings.rule_interval)}) is longer than "
                          f"the shortest window ({durations.to_text(base)}): recorded series would miss events")
     alert = slo.alerting.name or names.default_alert(service.service, slo.name)
-    routes = []
-    for tier in ("page", "ticket"):
-        spec = getattr(slo.alerting, tier)
-        labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
-        routes.append(TierRoute(tier, tuple(sorted(labels.items())),
-                                names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
+    routes = [TierRoute(tier, route_labels(service, index, tier),
+                        names.runbook_url(settings.runbook_base_url, service.service, alert, tier))
+              for tier in ("page", "ticket")]
     labels = {**service.labels, **slo.labels}
     window_labels, tier_labels = (names.WINDOW,), (names.TIER,)
     if settings.sloth_labels:
@@ -398,7 +409,6 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
         pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
         tier_labels=tier_labels,
-        alert_labels=tuple(sorted(slo.alerting.labels.items())),
         annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
@@ -444,7 +454,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
             # A fixed label would give every group the same value, and their series would collide.
-            fixed = {k for k, _ in (*plan.labels, *plan.alert_labels, *(kv for r in plan.routes for kv in r.labels))}
+            fixed = {k for k, _ in (*plan.labels, *(kv for r in plan.routes for kv in r.labels))}
             problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),
                                      f"{name} is also a label the rules set to one value; it cannot group")
                          for j, name in enumerate(plan.group_by) if name in fixed]

@@ -70,7 +70,7 @@ def go_literal(text: str) -> str:
 
 def _routing_labels(slo: SLOPlan, tier: str, *extra: tuple[str, str]) -> dict[str, str]:
     # Prometheus expands alert labels as templates, like annotations.
-    user = {k: go_literal(v) for k, v in (*extra, *slo.alert_labels, *slo.route(tier).labels)}
+    user = {k: go_literal(v) for k, v in (*extra, *slo.route(tier).labels)}
     return {**user, **dict.fromkeys(slo.tier_labels, tier)}
 
 
