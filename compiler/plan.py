@@ -34,7 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from . import durations, names
 from .problems import InputError, Problem
-from .spec import SLI, Service, Settings
+from .spec import SLI, Alerting, Service, Settings, TierSpec
 from .yamlpos import Document
 
 MINUTE = durations.UNITS["m"]
@@ -85,6 +85,7 @@ class Pair:
 class TierRoute:
     tier: str
     labels: tuple[tuple[str, str], ...]  # labels of the tier's alert rules (`route_labels`), severity included
+    annotations: tuple[tuple[str, str], ...]  # the SLO's alerting annotations, the tier's over them
     runbook_url: str
 
 
@@ -226,25 +227,34 @@ def readable(ms: Decimal) -> int:
     return min(_READABLE[max(i - 1, 0):i + 1], key=lambda c: max(c / ms, ms / c))
 
 
-def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -> tuple[Pair, ...]:
-    """The alert pairs of a period; ValueError when a tier cannot be measured at this period."""
+def _windows(spec: TierSpec, period: int, settings: Settings) -> tuple[int, int] | None:
+    """(long, short) of a tier at this period; None when they cannot be measured (see `tiers`)."""
     scale = Decimal(period) / Decimal(settings.tiers_period)
     floor = SCRAPES_PER_WINDOW * settings.scrape_interval
+    long, short = readable(spec.long * scale), max(readable(spec.short * scale), floor)
+    return (long, short) if long >= floor and short < long else None
+
+
+def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -> tuple[Pair, ...]:
+    """The alert pairs of a period; ValueError when a tier cannot be measured at this period."""
+    specs = [spec for spec in settings.tiers if spec.severity in enabled]
     pairs = []
-    for spec in settings.tiers:
-        if spec.severity not in enabled:
-            continue
-        long = readable(spec.long * scale)
-        short = max(readable(spec.short * scale), floor)
-        if long < floor or short >= long:
+    for spec in specs:
+        windows = _windows(spec, period, settings)
+        if windows is None:
+            long = readable(spec.long * Decimal(period) / Decimal(settings.tiers_period))
+            shortest = next((f"a window of {durations.to_text(p)} or longer" for p in _READABLE
+                             if p > period and all(_windows(s, p, settings) for s in specs)), "a longer window")
             raise ValueError(
                 f"a {durations.to_text(period)} period is too short for the {spec.severity} tier that spends "
                 f"{number(spec.budget_spent)}% of the budget: its long window would be "
                 f"{durations.to_text(long)}, and no window may be shorter than {SCRAPES_PER_WINDOW}x the scrape "
-                f"interval ({durations.to_text(floor)}) or its short window; use a longer window or adapt "
-                f"`tiers` in the settings")
+                f"interval ({durations.to_text(SCRAPES_PER_WINDOW * settings.scrape_interval)}) or its short "
+                f"window; use {shortest}, or adapt `tiers` in the "
+                f"settings")
+        long, short = windows
         burn = (spec.budget_spent / 100 * period / long).quantize(BURN_RATE_PLACES, rounding=ROUND_HALF_UP)
-        for_ = readable((spec.for_ or 0) * scale)
+        for_ = readable((spec.for_ or 0) * Decimal(period) / Decimal(settings.tiers_period))
         pairs.append(Pair(spec.severity, spec.budget_spent, long, short, for_, burn.normalize(),
                           (burn * budget).normalize()))
     return tuple(sorted(pairs, key=lambda p: (p.long, p.short)))
@@ -379,6 +389,11 @@ def route_labels(service: Service, index: int, tier: str) -> tuple[tuple[str, st
     return tuple(sorted({**own, names.SEVERITY: chosen.get(names.SEVERITY, names.DEFAULT_SEVERITY[tier])}.items()))
 
 
+def _tier_annotations(alerting: Alerting, tier: str) -> tuple[tuple[str, str], ...]:
+    spec = getattr(alerting, tier)
+    return tuple(sorted({**alerting.annotations, **(spec.annotations if spec else {})}.items()))
+
+
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
     period = slo.window or settings.default_window
@@ -391,7 +406,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         raise ValueError(f"the rule interval ({durations.to_text(settings.rule_interval)}) is longer than "
                          f"the shortest window ({durations.to_text(base)}): recorded series would miss events")
     alert = slo.alerting.name or names.default_alert(service.service, slo.name)
-    routes = [TierRoute(tier, route_labels(service, index, tier),
+    routes = [TierRoute(tier, route_labels(service, index, tier), _tier_annotations(slo.alerting, tier),
                         names.runbook_url(settings.runbook_base_url, service.service, alert, tier))
               for tier in ("page", "ticket")]
     labels = {**service.labels, **slo.labels}
@@ -402,7 +417,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         window_labels, tier_labels = window_labels + (names.SLOTH_WINDOW,), tier_labels + (names.SLOTH_SEVERITY,)
     position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
-        service=service.service, name=slo.name, source=doc.file, description=slo.description,
+        service=service.service, name=slo.name, source=doc.source_name, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
         budget=budget.normalize(), period=period, sli=slo.sli, group_by=slo.sli.group_by, base=base,
         rule_interval=settings.rule_interval,
@@ -430,7 +445,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     problems: list[Problem] = []
     services = []
     first_service: dict[str, Document] = {}
-    for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].file)):
+    for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].source_name)):
         if service.service in first_service:
             problems.append(doc.problem(("service",), f"service {service.service!r} is already defined in "
                                                       f"{first_service[service.service].file}"))
@@ -467,7 +482,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             for alert in claimed:
                 first_alert.setdefault(alert, slo.name)
             slos.append(plan)
-        services.append(ServicePlan(service.service, doc.file, service.description, service.owner,
+        services.append(ServicePlan(service.service, doc.source_name, service.description, service.owner,
                                     tuple(sorted(slos, key=lambda s: s.name))))
     if problems:
         raise InputError(problems)

@@ -277,7 +277,8 @@ def test_problems_of_the_base_specs_name_the_ref(repo):
     repo.write(checkout())
     result = repo.diff(base="HEAD")
     assert result.code == 1
-    assert result.lines == ["HEAD:slos/checkout.yaml:3:1: invalid YAML: did not find expected node content"]
+    # The base's file as the command named the folder: the user's own path, prefixed by the ref.
+    assert result.lines == [f"HEAD:{repo.slos}/checkout.yaml:3:1: invalid YAML: did not find expected node content"]
 
 
 def test_make_style_run_from_the_repository_root(repo):

@@ -37,7 +37,7 @@ def load_templates(settings_file: Path, settings: Settings) -> tuple[tuple[str, 
         return ()
     folder = settings_file.parent / settings.runbook_templates
     if not folder.is_dir():
-        doc = yamlpos.load(settings_file.name, settings_file.read_text(encoding="utf-8"))
+        doc = yamlpos.load(str(settings_file), settings_file.read_text(encoding="utf-8"))
         raise InputError([doc.problem(("runbook_templates",), f"{folder.name!r} is not a folder next to "
                                                               f"{settings_file.name}")])
     found = {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
