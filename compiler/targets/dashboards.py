@@ -8,23 +8,21 @@ rates, and the SLO's active alerts, next to its description, owner and runbooks.
 
 from grafanalib import core as g
 
-from .. import durations, markdown, names, plan as planning
+from .. import durations, markdown, names, plan as planning, promql
 from ..plan import Plan, ServicePlan, SLOPlan, number
 from . import panels, prometheus
 from .panels import BAD, GOOD, WARN, at, query, steps
 
 ROW_HEIGHT = 23  # grid units of one SLO's block, its row panel included
-TIER_COLOUR = {"ticket": WARN, "page": BAD}
-RATE_UNIT = {"ratio": "reqps", "latency": "reqps", "events": "ops", "bool": "none", "raw": "none"}
+TIER_COLOUR = {names.TICKET: WARN, names.PAGE: BAD}
 # Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
 TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS = 1, 2, 3, 4, 6, 7, 8, 9
 BURN_RATE = names.BURN_RATE_PANEL
 
 
-def selector(slo: SLOPlan) -> str:
+def selector(slo: SLOPlan) -> promql.Selector:
     """The SLO's recorded series, narrowed by the dashboard's variable of each group label."""
-    groups = "".join(f', {g}=~"${g}"' for g in slo.group_by)
-    return prometheus.selector(slo)[:-1] + groups + "}"
+    return prometheus.selector(slo).with_matcher(*(promql.Matcher(g, "=~", f"${g}") for g in slo.group_by))
 
 
 def legend(slo: SLOPlan, prefix: str = "") -> str:
@@ -69,9 +67,8 @@ def slo_row(slo: SLOPlan, y: int) -> list:
     sel, budget = selector(slo), number(slo.budget)
     objective = float(slo.objective)
     decimals = max(0, -slo.objective_percent.as_tuple().exponent)
-    period_ratio = names.error_ratio(slo.period_text)
     runbooks = runbook_links(slo)
-    burn_targets = [query(f"{names.error_ratio(w)}{sel} / {budget}", chr(ord("A") + i), legend(slo, w))
+    burn_targets = [query(prometheus.burn_rate(slo, w, sel), chr(ord("A") + i), legend(slo, w))
                     for i, w in enumerate(alert_windows(slo))]
     pairs_text = "; ".join(f"{p.tier}: {p.long_text} and {p.short_text} above {number(p.burn_rate)}"
                            for p in slo.pairs) or "no alert tiers"
@@ -80,30 +77,31 @@ def slo_row(slo: SLOPlan, y: int) -> list:
         panels.row(pid(0), title, y),
         panels.text(pid(TEXT), "About", at(0, y + 1, 8, 16), about(slo)),
         panels.stat(pid(OBJECTIVE), "Objective", at(8, y + 1, 4, 4),
-                    [query(f"{names.OBJECTIVE}{prometheus.selector(slo)}", "A", instant=True)],
+                    [query(prometheus.series(slo, names.OBJECTIVE), "A", instant=True)],
                     "percentunit", steps(GOOD), decimals + 2),
         panels.stat(pid(SLI), f"SLI over {slo.period_text}", at(12, y + 1, 4, 4),
-                    [query(f"1 - {period_ratio}{sel}", "A", legend(slo), instant=True)],
+                    [query(f"1 - {sel.with_metric(names.error_ratio(slo.period_text))}", "A", legend(slo),
+                           instant=True)],
                     "percentunit", steps(BAD, (GOOD, objective)), decimals + 3),
         panels.stat(pid(BUDGET), "Error budget remaining", at(16, y + 1, 4, 4),
-                    [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo), instant=True)],
+                    [query(sel.with_metric(names.BUDGET_REMAINING), "A", legend(slo), instant=True)],
                     "percentunit", panels.budget_steps(), 1),
         panels.stat(pid(BURN_NOW), f"Burn rate over {slo.base_text}", at(20, y + 1, 4, 4),
-                    [query(f"{names.CURRENT_BURN_RATE}{sel}", "A", legend(slo), instant=True)],
+                    [query(sel.with_metric(names.CURRENT_BURN_RATE), "A", legend(slo), instant=True)],
                     panels.TIMES, tier_thresholds(slo), 2, runbooks),
         panels.timeseries(pid(BUDGET_TREND), "Error budget remaining over time", at(8, y + 5, 16, 4),
-                          [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo))], "percentunit",
+                          [query(sel.with_metric(names.BUDGET_REMAINING), "A", legend(slo))], "percentunit",
                           panels.budget_steps()),
         panels.timeseries(pid(BURN_RATE), "Burn rate per alert window", at(8, y + 9, 16, 8), burn_targets, "x",
                           tier_thresholds(slo), runbooks,
                           f"Error ratio over each window divided by the error budget ({budget}). An alert "
                           f"fires when both windows of a pair exceed its burn rate: {pairs_text}."),
         panels.timeseries(pid(RATES), f"Events and errors (rate over {slo.base_text})", at(0, y + 17, 12, 6),
-                          [query(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total")),
-                           query(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
-                          RATE_UNIT[slo.sli.kind]),
+                          [query(sel.with_metric(names.total_rate(slo.base_text)), "A", legend(slo, "total")),
+                           query(sel.with_metric(names.errors_rate(slo.base_text)), "B", legend(slo, "errors"))],
+                          slo.sli_kind.rate_unit),
         panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
-                     [query(f"ALERTS{sel}", "A", table=True)],  # burn-rate and missing-data alerts
+                     [query(sel.with_metric("ALERTS"), "A", table=True)],  # burn-rate and missing-data alerts
                      [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True,
                                                                        "__name__": True}}}]),
     ]
@@ -111,7 +109,7 @@ def slo_row(slo: SLOPlan, y: int) -> list:
 
 def variables(service: ServicePlan, datasource: str) -> list[g.Template]:
     groups = sorted({g for slo in service.slos for g in slo.group_by})
-    values_of = f'{names.BUDGET_REMAINING}{{{names.SERVICE}="{service.name}"}}'
+    values_of = str(promql.equal(names.BUDGET_REMAINING, [(names.SERVICE, service.name)]))
     return [panels.datasource_variable(datasource)] + [panels.label_variable(g, values_of) for g in groups]
 
 

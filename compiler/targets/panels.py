@@ -36,8 +36,10 @@ def budget_steps() -> list[dict]:
     return steps(BAD, (WARN, 0.0), (GOOD, 0.25))
 
 
-def query(expr: str, ref: str, legend: str = "", instant: bool = False, table: bool = False) -> g.Target:
+def query(expr: str | promql.Selector, ref: str, legend: str = "", instant: bool = False,
+          table: bool = False) -> g.Target:
     """A Prometheus query; `table` ones are instant and keep every label as a column."""
+    expr = str(expr)
     promql.check(with_all(expr))  # every query we write parses, or compiling fails loudly
     return g.Target(expr=expr, refId=ref, legendFormat=legend, instant=instant or table, datasource=DATASOURCE,
                     format="table" if table else "time_series")
