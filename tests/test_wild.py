@@ -99,9 +99,9 @@ REFUSED = {
         "24:7: kind: Route 'api' (route.openshift.io/v1) is not an SLO object: files here hold SLO specs only; "
         "move it to a manifest of its own"],
     "pyrra-window-1d.yaml": [
-        "8:11: spec.window: a 1d period is too short for the page tier that spends 2% of the budget: its long "
-        "window would be 2m, and no window may be shorter than 4x the scrape interval (4m) or its short window; "
-        "use a window of 3d or longer, or adapt `tiers` in the settings"],
+        "8:11: spec.window: a 1d period is too short for the page tier 1h/5m (written for 30d): scaled to 1d, its "
+        "long window would be 2m, shorter than 4 scrape intervals (4 x 1m = 4m); the shortest period these tiers "
+        "allow is 3d; use a longer window or adapt `tiers` in the settings"],
     "v1-latency-bare-300.yaml": [
         "9:20: slos[0].sli.latency.threshold: a number is seconds, and 300 seconds is over a minute: did you "
         "mean 300ms? Write the unit (300ms, 2.5s)"],
