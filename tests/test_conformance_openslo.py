@@ -135,12 +135,12 @@ def test_openslo_v1_problems_point_into_the_file(tmp_path, slo):
     bad = OPENSLO_V1.replace("targetPercent: 99.5", "targetPercent: 100").replace("Occurrences", "Timeslices")
     write_spec(tmp_path / "slos", "checkout.yaml", bad)
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
-    assert result.lines == ["slos/checkout.yaml:29:20: spec.budgetingMethod: budgeting method Timeslices is not "
-                            "supported: only Occurrences (good events / all events) is measured"]
+    assert result.lines == [f"{tmp_path}/slos/checkout.yaml:29:20: spec.budgetingMethod: budgeting method "
+                            "Timeslices is not supported: only Occurrences (good events / all events) is measured"]
     write_spec(tmp_path / "slos", "checkout.yaml", OPENSLO_V1.replace("targetPercent: 99.5", "targetPercent: 100"))
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
-    assert result.lines == ["slos/checkout.yaml:30:51: spec.objectives[0].targetPercent: must be above 0 and below "
-                            "100, got 100"]
+    assert result.lines == [f"{tmp_path}/slos/checkout.yaml:30:51: spec.objectives[0].targetPercent: must be "
+                            "above 0 and below 100, got 100"]
 
 
 def test_a_problem_in_a_referenced_sli_points_at_the_sli_object(tmp_path, slo):
@@ -150,4 +150,4 @@ def test_a_problem_in_a_referenced_sli_points_at_the_sli_object(tmp_path, slo):
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
     # Both SLOs read the SLI; its total query is on line 20 of the file.
     assert result.code == 1 and result.lines and all(
-        line.startswith("slos/checkout.yaml:20:") and "invalid PromQL" in line for line in result.lines), result.err
+        line.startswith(f"{tmp_path}/slos/checkout.yaml:20:") and "invalid PromQL" in line for line in result.lines), result.err

@@ -126,13 +126,14 @@ def test_an_input_that_needs_a_plugin_is_refused_naming_it(spec, tmp_path, slo):
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
     assert result.code == 1 and not (tmp_path / "out").exists()
     assert any(NEEDS_PLUGIN[spec] in line for line in result.lines), result.err
-    assert all(re.match(r"slos/spec\.yaml:\d+:\d+: \S+: ", line) for line in result.lines), result.err
+    assert all(re.match(re.escape(f"{tmp_path}/slos/spec.yaml") + r":\d+:\d+: \S+: ", line)
+               for line in result.lines), result.err
 
 
 def test_an_unknown_sloth_version_is_refused(tmp_path, slo):
     write_spec(tmp_path / "slos", "spec.yaml", (TESTDATA / "in-invalid-version.yaml").read_text())
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "none")
-    assert result.lines == ["slos/spec.yaml:1:10: version: unknown spec version 'prometheus/v999'; "
+    assert result.lines == [f"{tmp_path}/slos/spec.yaml:1:10: version: unknown spec version 'prometheus/v999'; "
                             "Sloth specs are version: prometheus/v1"]
 
 

@@ -216,7 +216,7 @@ def test_a_service_cannot_take_the_overview_s_name(tmp_path, slo):
                                             "    sli: {bool: {metric: up}}\n")
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "x")
     assert result.code == 1 and not (tmp_path / "out").exists()
-    assert result.lines == ["slos/x.yaml:1:10: service: service name 'slo-overview' is reserved for the overview "
+    assert result.lines == [f"{tmp_path}/slos/x.yaml:1:10: service: service name 'slo-overview' is reserved for the overview "
                             "dashboard; choose another"]
 
 

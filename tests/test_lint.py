@@ -16,12 +16,15 @@ GOOD = ratio("good", "99.9", 'http_requests_total{job="shop", code=~"5.."}', 'ht
 
 
 @pytest.fixture
-def lint(tmp_path, slo):
-    """Lint one spec (and optional settings); returns the result and its findings as (place, code)."""
+def lint(tmp_path, slo, monkeypatch):
+    """Lint one spec (and optional settings) in the current folder; returns the result and its findings
+    as (place, code)."""
+    monkeypatch.chdir(tmp_path)
+
     def run(spec: str, settings: str = "", *args: str):
         write_spec(tmp_path / "slos", "shop.yaml", spec)
-        path = write_spec(tmp_path, "slo-settings.yaml", settings)
-        result = slo("lint", "--slos", tmp_path / "slos", "--settings", path, *args)
+        write_spec(tmp_path, "slo-settings.yaml", settings)
+        result = slo("lint", "--slos", "slos", "--settings", "slo-settings.yaml", *args)
         found = {(line.split(": ")[0] + ": " + line.split(": ")[1], line.split(": ")[2].split()[1])
                  for line in result.lines}
         return result, found

@@ -106,8 +106,8 @@ def test_a_broken_or_unsafe_team_template_is_one_line_with_its_place_and_nothing
 def test_a_missing_template_folder_points_at_the_setting(tmp_path, slo):
     result = compile_shop(tmp_path, slo, "# templates\nrunbook_templates: nowhere\n")
     assert result.code == 1
-    assert result.lines == ["slo-settings.yaml:2:20: runbook_templates: 'nowhere' is not a folder next to "
-                            "slo-settings.yaml"]
+    assert result.lines == [f"{tmp_path / 'slo-settings.yaml'}:2:20: runbook_templates: 'nowhere' is not a "
+                            f"folder next to slo-settings.yaml"]  # the settings file as the command named it
 
 
 def test_compiled_runbooks_follow_the_shipped_template(compiled):
