@@ -67,6 +67,7 @@ class SLOChange:
     tiers_on: tuple[str, ...]
     tiers_off: tuple[str, ...]
     routing: tuple[Value, ...]  # key: `<tier>: <label>`
+    severity: tuple[tuple[str, str], ...]  # (tier, severity label) of each tier that alerts, as it now is
     alert: Value | None
     missing_data: Value | None  # how long the SLI is absent before the ticket; None: off
 
@@ -156,6 +157,11 @@ def alert_labels(slo: plan.SLOPlan, tier: str) -> dict[str, str]:
     return {k: v for k, v in {**dict(slo.labels), **rule}.items() if k not in _PER_PAIR}
 
 
+def severities(slo: plan.SLOPlan) -> tuple[tuple[str, str], ...]:
+    """The severity label each tier's alerts carry, for the tiers that alert."""
+    return tuple((tier, alert_labels(slo, tier)[names.SEVERITY]) for tier in names.TIERS if tier in _enabled(slo))
+
+
 def _missing_data_for(slo: plan.SLOPlan) -> str | None:
     return slo.missing_data.for_text if slo.missing_data else None
 
@@ -197,7 +203,7 @@ def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None)
         tiers=tuple(_tiers(old, new)),
         tiers_on=tuple(t for t in names.TIERS if old and t in _enabled(new) - _enabled(old)),
         tiers_off=tuple(t for t in names.TIERS if new and t in _enabled(old) - _enabled(new)),
-        routing=tuple(routing), alert=alert, missing_data=missing)
+        routing=tuple(routing), severity=severities(new) if new else (), alert=alert, missing_data=missing)
 
 
 def _minutes(o: Objective, same_period: str = "") -> str:

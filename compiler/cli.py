@@ -165,7 +165,7 @@ def _import(args: argparse.Namespace) -> int:
         raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
     for doc, service in docs:
         _refusals(doc, service, Path(SETTINGS_FILE))
-    sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    sys.stdout.write("---\n".join(emit.spec(doc, service) for doc, service in docs))
     return OK
 
 
@@ -210,6 +210,16 @@ def _side(slos: Path, settings: Path) -> plan.Plan:
     return pipeline.build_plan(slos, settings)
 
 
+def _as_given(file: str, given: dict[Path, Path]) -> str:
+    """A file of a snapshot of the base as the user named it on the command line."""
+    for snapshot, path in given.items():
+        if Path(file) == snapshot:
+            return str(path)
+        if Path(file).is_relative_to(snapshot):
+            return str(path / Path(file).relative_to(snapshot))
+    return file
+
+
 def _diff(args: argparse.Namespace) -> int:
     if args.backtest and not args.prometheus:
         args.usage("--backtest needs --prometheus URL: the history is read from there")
@@ -220,7 +230,9 @@ def _diff(args: argparse.Namespace) -> int:
             try:
                 old = _side(base.slos, base.settings)
             except InputError as exc:  # problems of the old specs name the ref: `main:slos/x.yaml:3:1: ...`
-                problems += [dataclasses.replace(p, file=f"{args.base}:{p.file}") for p in exc.problems]
+                given = {base.slos: args.slos, base.settings: args.settings}
+                problems += [dataclasses.replace(p, file=f"{args.base}:{_as_given(p.file, given)}")
+                             for p in exc.problems]
     except gitref.Refused as exc:
         print(f"slo: diff: {exc}", file=sys.stderr)
         return USAGE

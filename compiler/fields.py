@@ -93,8 +93,22 @@ def _objective(value: object) -> Decimal:
     return number
 
 
+_DECIMAL_DURATION = re.compile(r"^(\d+\.\d+)(ms|s|m|h)$")
+MAX_BARE_SECONDS = 60  # above this, a number without a unit is likely milliseconds
+
+
 def _threshold(value: object) -> Decimal:
-    number = Decimal(durations.parse(value)) / 1000 if isinstance(value, str) else _number(value)
+    """Seconds: a duration (300ms, 1m30s; also 2.5s, as histograms' buckets are decimal seconds) or a number."""
+    decimal = _DECIMAL_DURATION.match(value) if isinstance(value, str) else None
+    if decimal:
+        number = Decimal(decimal[1]) * durations.UNITS[decimal[2]] / 1000
+    elif isinstance(value, str):
+        number = Decimal(durations.parse(value)) / 1000
+    else:
+        number = _number(value)
+        if isinstance(value, int) and number > MAX_BARE_SECONDS:
+            raise ValueError(f"a number is seconds, and {value} seconds is over a minute: did you mean "
+                             f"{value}ms? Write the unit (300ms, 2.5s)")
     if number <= 0:
         raise ValueError(f"must be above 0 seconds, got {value}")
     return number
@@ -128,7 +142,8 @@ Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(durations.
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]
 Seconds = Annotated[Decimal, BeforeValidator(_threshold),
-                    WithJsonSchema({"oneOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_SCHEMA]})]
+                    WithJsonSchema({"oneOf": [{"type": "number", "exclusiveMinimum": 0}, _DURATION_SCHEMA,
+                                              {"type": "string", "pattern": _DECIMAL_DURATION.pattern}]})]
 Percent = Annotated[Decimal, BeforeValidator(_percent),
                     WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 100})]
 Selector = Annotated[StrictStr, AfterValidator(_selector)]

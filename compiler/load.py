@@ -39,9 +39,46 @@ def _unwrap(annotation: object) -> object:
     return annotation
 
 
+# What a pydantic type error expects, in the words of a YAML spec.
+_EXPECTED = {"string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+             "int_from_float": "a whole number", "float_type": "a number", "float_parsing": "a number",
+             "decimal_type": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+             "list_type": "a list", "dict_type": "a mapping of keys", "model_type": "a mapping of keys",
+             "model_attributes_type": "a mapping of keys"}
+
+
+def _describe(value: object) -> str:
+    """A YAML value as a message names it: never a Python type name."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _data_path(loc: tuple, data: object) -> tuple:
+    """pydantic's error location without the names of the union members it tried (`target.str`,
+    `function-after[...]`): only keys of the data, and a missing or wrong key at the end."""
+    path = []
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif not (last and isinstance(data, dict) or part == "[key]"):
+            continue
+        path.append(part)
+    return tuple(path)
+
+
 def _message(error: dict, doc: yamlpos.Document, model: type[BaseModel]) -> tuple[tuple, str, bool]:
     """(path, message, at_key) for one pydantic error."""
-    path = tuple(error["loc"])
+    path = _data_path(tuple(error["loc"]), doc.data)
     kind = error["type"]
     if kind == "value_error" and isinstance(error["ctx"]["error"], FieldError):
         return path + error["ctx"]["error"].path, str(error["ctx"]["error"]), False
@@ -65,23 +102,44 @@ def _text(error: dict, kind: str) -> str:
         return f"must list at least {error['ctx']['min_length']}, got none"
     if kind == "too_long":
         return f"must list at most {error['ctx']['max_length']}, got {error['ctx']['actual_length']}"
+    if kind in _EXPECTED:
+        return f"must be {_EXPECTED[kind]}, got {_describe(error['input'])}"
     message = error["msg"][0].lower() + error["msg"][1:]
-    message = message.replace("input should be", "must be")
-    if kind in ("model_type", "dict_type", "list_type"):
-        return f"{message}, got {type(error['input']).__name__}"
-    return f"{message}, got {error['input']!r}"
+    return f"{message.replace('input should be', 'must be')}, got {_describe(error['input'])}"
+
+
+def _without_nulls(data: object) -> object:
+    """The data with every null mapping value left out: generators write null for an absent field."""
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_nulls(v) for v in data]
+    return data
 
 
 def validate(doc: yamlpos.Document, model: type[BaseModel]) -> BaseModel:
     """The model of a parsed document; InputError naming each wrong field at its place."""
     try:
-        return model.model_validate(doc.data)
+        return model.model_validate(_without_nulls(doc.data))
     except ValidationError as exc:
-        problems = []
+        found: dict[tuple, tuple[list[str], bool]] = {}
         for error in exc.errors(include_url=False):
             path, message, at_key = _message(error, doc, model)
-            problems.append(doc.problem(path, message, at_key=at_key))
-        raise InputError(problems) from None
+            found.setdefault((path, at_key), ([], at_key))[0].append(message)
+        raise InputError([doc.problem(path, _either(messages), at_key=at_key)
+                          for (path, at_key), (messages, _) in found.items()]) from None
+
+
+def _either(messages: list[str]) -> str:
+    """One message for a value that matched none of a field's types: `must be a number or text, got ...`."""
+    expected = [m.removeprefix("must be ").rsplit(", got ", 1) for m in messages]
+    if len(messages) > 1 and all(m.startswith("must be ") and len(e) == 2 and e[1] == expected[0][1]
+                                 for m, e in zip(messages, expected)):
+        kinds = list(dict.fromkeys(e[0] for e in expected))
+        if "a number" in kinds and "a whole number" in kinds:
+            kinds.remove("a whole number")
+        return f"must be {' or '.join(kinds)}, got {expected[0][1]}"
+    return "; ".join(dict.fromkeys(messages))
 
 
 def read(path: Path, label: str) -> str:
@@ -95,7 +153,7 @@ def read(path: Path, label: str) -> str:
 
 def _mapping(doc: yamlpos.Document) -> yamlpos.Document:
     if not isinstance(doc.data, dict):
-        raise InputError([doc.problem((), f"must be a mapping of keys, got {type(doc.data).__name__}")])
+        raise InputError([doc.problem((), f"must be a mapping of keys, got {_describe(doc.data)}")])
     return doc
 
 
@@ -104,9 +162,13 @@ def load_file(path: Path, label: str, model: type[BaseModel]) -> tuple[yamlpos.D
     return doc, validate(doc, model)
 
 
-def spec_documents(label: str, text: str) -> list[tuple[yamlpos.Document, Service]]:
-    """The services of one spec file: v1 documents, or Sloth, Pyrra and OpenSLO ones converted."""
-    docs, problems = formats.to_v1(yamlpos.load_all(label, text), validate)
+def spec_documents(label: str, text: str, name: str = "") -> list[tuple[yamlpos.Document, Service]]:
+    """The services of one spec file (named `label` in problems, `name` in outputs): v1 documents, or
+    Sloth, Pyrra and OpenSLO ones converted."""
+    parsed = yamlpos.load_all(label, text)
+    for doc in parsed:
+        doc.name = name
+    docs, problems = formats.to_v1(parsed, validate)
     loaded = []
     for doc in docs:
         try:
@@ -122,7 +184,7 @@ def settings(path: Path) -> Settings:
     """The project settings; defaults for everything when the file is absent or empty."""
     if not path.exists() or _only_comments(path):
         return Settings()
-    return load_file(path, path.name, Settings)[1]
+    return load_file(path, str(path), Settings)[1]
 
 
 def _only_comments(path: Path) -> bool:
@@ -141,9 +203,11 @@ def specs(slos_dir: Path) -> list[tuple[yamlpos.Document, Service]]:
     problems, loaded = [], []
     files = spec_files(slos_dir)
     for path in files:
-        label = f"{slos_dir.name}/{path.name}"
+        # Problems name the file as the user named the folder, so that it opens from where they stand;
+        # outputs name it by the folder's own name, the same from wherever the compiler runs.
+        label = str(slos_dir / path.name)
         try:
-            loaded += spec_documents(label, read(path, label))
+            loaded += spec_documents(label, read(path, label), f"{slos_dir.resolve().name}/{path.name}")
         except InputError as exc:
             problems.extend(exc.problems)
     if not loaded and not problems:

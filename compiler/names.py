@@ -98,7 +98,8 @@ def kebab(camel_name: str) -> str:
 
 
 def default_alert(service: str, slo: str) -> str:
-    return camel(service, slo) + "BudgetBurn"
+    # A Pyrra objective is a service and an SLO of one name: say that name once.
+    return camel(service, *([slo] if slo != service else [])) + "BudgetBurn"
 
 
 # The output layout: where each kind of file goes. manifest.json records every file with its kind

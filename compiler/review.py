@@ -129,6 +129,8 @@ def _slo(change: SLOChange, measured: Measurement | None, backtest: Backtest | N
         lines.append(_missing_data(change.missing_data))
     if change.alert:
         lines.append(f"- alert name: {code(change.alert.old)} → {code(change.alert.new)}")
+    if change.severity:
+        lines.append("- severity: " + ", ".join(f"{tier} alerts {code(value)}" for tier, value in change.severity))
     for value in change.routing:
         tier, label = value.key.split(": ", 1)
         old_value = code(value.old) if value.old is not None else "(none)"

@@ -50,13 +50,13 @@ def _tier_switch(value: object) -> object:
         return None
     if value is True:
         return {}
-    if value is None:
-        raise ValueError("write false to turn this tier off, or a mapping to configure it")
     return value
 
 
 class Tier(Model):
     labels: Labels = {}
+    annotations: dict[LabelName, StrictStr] = Field(
+        {}, description="Annotations of this tier's alerts, over the SLO's alerting annotations.")
 
 
 TierSwitch = Annotated[Tier | None, BeforeValidator(_tier_switch)]

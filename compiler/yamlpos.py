@@ -27,10 +27,15 @@ Path = tuple[str | int, ...]
 class Document:
     """A parsed file: its data, and where each value and each key stands (1-based line, col)."""
 
-    file: str
+    file: str  # as the user named it: every problem starts with it
     data: object
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    name: str = ""  # the name outputs give it (`slos/checkout.yaml`), the same from wherever it is read
+
+    @property
+    def source_name(self) -> str:
+        return self.name or self.file
 
     def place(self, path: Path) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor that exists in the file."""

@@ -9,6 +9,7 @@ import random
 import ssl
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Iterator
@@ -40,7 +41,9 @@ class Faults:
     """Shares of requests that fail: 503, 429 (with Retry-After), slow, or dropped connections.
 
     `dropped_after` drops the connection after the app has handled the request: the change is made,
-    the answer lost, as when a proxy cuts a connection.
+    the answer lost, as when a proxy cuts a connection. Whether a request fails depends only on the
+    request and on how often it was sent before, not on the order in which concurrent requests
+    arrive, so an outcome never depends on thread scheduling. `limit` caps the faults of one request.
     """
 
     error: float = 0.0
@@ -51,15 +54,18 @@ class Faults:
     delay: float = 1.0
     retry_after: str = "0"
     seed: int = 1
-    _random: random.Random = field(init=False)
+    limit: int | None = None
+    _sent: Counter = field(init=False, default_factory=Counter)
     _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def pick(self) -> str:
+    def pick(self, exchange: Exchange) -> str:
+        request = repr((exchange.method, exchange.path, sorted(exchange.query.items()), exchange.body))
         with self._lock:
-            roll = self._random.random()
+            attempt = self._sent[request]
+            self._sent[request] += 1
+        if self.limit is not None and attempt >= self.limit:
+            return ""
+        roll = random.Random(f"{self.seed} {attempt} {request}").random()
         for name in ("error", "throttle", "slow", "dropped", "dropped_after"):
             share = getattr(self, name)
             if roll < share:
@@ -100,24 +106,35 @@ class Server:
                 pass
 
             def _handle(self) -> None:
+                # Counted until the answer is ready: a client may send its next request once it reads it.
                 server._enter()
                 try:
-                    self._exchange()
+                    answer = self._exchange()
                 finally:
                     server._leave()
+                if answer is None:
+                    self.close_connection = True
+                    return
+                status, headers, data = answer
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
-            def _exchange(self) -> None:
+            def _exchange(self) -> tuple[int, dict, bytes] | None:
+                """The answer to the request, None for a connection dropped without one."""
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 exchange = Exchange(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
                 with server._lock:
                     server.log.append(exchange)
-                exchange.fault = server.faults.pick()
+                exchange.fault = server.faults.pick(exchange)
                 if exchange.fault == "slow":
                     time.sleep(server.faults.delay)
                 if exchange.fault == "dropped":
-                    self.close_connection = True
-                    return
+                    return None
                 if exchange.fault == "error":
                     status, headers, data = 503, {"Content-Type": "application/json"}, b'{"message":"unavailable"}'
                 elif exchange.fault == "throttle":
@@ -129,15 +146,7 @@ class Server:
                         server.crashes.append(f"{exchange.method} {exchange.path}: {exc!r}")
                         status, headers, data = 500, {}, b"the test server crashed"
                 exchange.status, exchange.response = status, data
-                if exchange.fault == "dropped_after":
-                    self.close_connection = True
-                    return
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                return None if exchange.fault == "dropped_after" else (status, headers, data)
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

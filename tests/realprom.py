@@ -1,51 +1,48 @@
 """A real Prometheus for tests (the runner shared with the benchmarks), and the history tests backfill it with."""
 
 import contextlib
-import re
 import shutil
 import subprocess
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from compiler import plan as planning
-from compiler.targets import promtool_tests
 from harness.prometheus import Prometheus, backfill, free_port, running, stop, wait_ready
 
-__all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "synthetic_history", "BURN",
-           "HISTORY_MINUTES", "alertmanager"]
+__all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "history", "backfill_counters",
+           "wait_evaluated", "alertmanager"]
 
-# Backfilled history: every SLO burns at 10x its budget for two hours.
-BURN = Decimal(10)
-HISTORY_MINUTES = 120
-_EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
+
+def history(counters: dict[str, int], gauges: dict[str, float], minutes: int, end: int) -> str:
+    """OpenMetrics text of one sample a minute for `minutes` up to `end` (Unix seconds): each counter
+    grows by its given increase a minute, each gauge keeps its value."""
+    at = [(i, end - (minutes - i) * 60) for i in range(minutes + 1)]
+    lines = [f"{series} {step * i} {ts}" for series, step in sorted(counters.items()) for i, ts in at]
+    lines += [f"{series} {value} {ts}" for series, value in sorted(gauges.items()) for _, ts in at]
+    return "\n".join(lines) + "\n# EOF\n"
 
 
 def backfill_counters(promtool: str, series: list[str], data: Path, minutes: int, step: int) -> None:
     """Counters (or gauges) rising by `step` a minute over the last `minutes`, up to 30 s ago."""
-    end = int(time.time()) - 30
-    lines = [f"{s} {i * step} {end - (minutes - i) * 60}" for s in sorted(series) for i in range(minutes + 1)]
-    backfill(promtool, "\n".join(lines) + "\n# EOF\n", data)
+    backfill(promtool, history(dict.fromkeys(series, step), {}, minutes, int(time.time()) - 30), data)
 
 
-def synthetic_history(the_plan: planning.Plan, end: int) -> str:
-    """Every SLO's synthetic input (the same series its promtool tests use), one sample a minute,
-    as OpenMetrics text ending at `end` (Unix seconds)."""
-    lines = []
-    for service in the_plan.services:
-        for slo in service.slos:
-            series, _ = promtool_tests.synthetic(slo, BURN * slo.budget, HISTORY_MINUTES)
-            for item in series:
-                match = _EXPANDING.fullmatch(item["values"])
-                start, step = float(match["start"]), float(match["step"])
-                for i in range(HISTORY_MINUTES + 1):
-                    ts = end - (HISTORY_MINUTES - i) * 60
-                    lines.append(f"{item['series']} {start + step * i} {ts}")
-    return "\n".join(sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))) \
-        + "\n# EOF\n"
+def wait_evaluated(server: Prometheus, rounds: int, timeout: float = 60) -> None:
+    """Poll until every rule group has been seen evaluated `rounds` times (distinct last evaluations)."""
+    deadline = time.monotonic() + timeout
+    seen: dict[str, set[str]] = {}
+    while True:
+        groups = server.get("/api/v1/rules")["data"]["groups"]
+        for group in groups:
+            if not group["lastEvaluation"].startswith("0001"):  # Go's zero time: not evaluated yet
+                seen.setdefault(group["name"], set()).add(group["lastEvaluation"])
+        if groups and all(len(seen.get(g["name"], ())) >= rounds for g in groups):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"the rule groups were not evaluated {rounds} times within {timeout}s: {seen}")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager

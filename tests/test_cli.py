@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from compiler.spec import Service, Settings
-from conftest import ROOT
+from conftest import ROOT, SETTINGS, SLOS
 
 
 @pytest.mark.parametrize("command", [[], ["compile"], ["check"], ["lint"], ["explain"], ["schema"]])
@@ -24,7 +24,7 @@ def test_wrong_usage_exits_2(slo, args):
 
 
 def test_explain_shows_each_tier_its_detection_budget_and_reset_times(slo):
-    result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos")
+    result = slo("explain", "payments/api-availability", "--slos", SLOS)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == "payments/api-availability: 99.9% over 30d, error budget 0.1% (43m 12s of full outage)"
@@ -35,24 +35,24 @@ def test_explain_shows_each_tier_its_detection_budget_and_reset_times(slo):
 
 
 def test_explain_at_a_slow_burn_says_which_tiers_never_fire(slo):
-    result = slo("explain", "payments/api-availability", "--slos", ROOT / "slos", "--error-rate", "0.5")
+    result = slo("explain", "payments/api-availability", "--slos", SLOS, "--error-rate", "0.5")
     rows = {tuple(line.split()[:3]): line for line in result.out.splitlines()[6:]}
     assert "never" in rows[("page", "1h", "5m")] and "never" not in rows[("ticket", "3d", "6h")]
 
 
 def test_explain_of_an_unknown_slo_is_one_line(slo):
-    result = slo("explain", "payments/nope", "--slos", ROOT / "slos")
+    result = slo("explain", "payments/nope", "--slos", SLOS)
     assert result.code == 1 and len(result.lines) == 1 and "no SLO 'payments/nope'" in result.err
     assert "did you mean" not in result.err
-    assert result.err.endswith(f"under {ROOT / 'slos'}; SLOs: payments/api-availability, payments/api-latency "
+    assert result.err.endswith(f"under {SLOS}; SLOs: payments/api-availability, payments/api-latency "
                                "(write SERVICE/SLO)\n")
 
 
 def test_explain_of_a_misspelt_slo_suggests_the_closest_and_lists_them_all(slo):
-    result = slo("explain", "payments/api-availabilty", "--slos", ROOT / "slos")
+    result = slo("explain", "payments/api-availabilty", "--slos", SLOS)
     assert result.code == 1 and len(result.lines) == 1
     assert "did you mean 'payments/api-availability'?" in result.err
-    unknown_service = slo("explain", "paymnts/api-latency", "--slos", ROOT / "slos")
+    unknown_service = slo("explain", "paymnts/api-latency", "--slos", SLOS)
     assert "did you mean 'payments/api-latency'?" in unknown_service.err
     assert "platform/" in unknown_service.err  # no such service: every SLO is listed
 
@@ -86,16 +86,16 @@ def test_the_schema_accepts_what_the_models_accept_defaults_aside(model):
         without_defaults(model.model_json_schema(by_alias=True))
 
 
-def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path):
+def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_path, compiled):
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = slo("check", "--out", ROOT / "output", "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
+    result = slo("check", "--out", compiled, "--slos", SLOS, "--settings", SETTINGS)
     assert result.code == 1
     assert result.lines == ["slo: promtool not found: install Prometheus' tools (Debian/Ubuntu: apt-get install "
                             "prometheus) or put promtool on PATH"]
 
 
 def test_check_of_an_empty_folder_says_to_compile_first(slo, tmp_path, promtool):
-    result = slo("check", "--out", tmp_path, "--slos", ROOT / "slos")
+    result = slo("check", "--out", tmp_path, "--slos", SLOS)
     assert (result.code, result.lines) == (1, [f"slo: {tmp_path}: no manifest.json of this compiler version; "
                                                f"run `slo compile`"])
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -11,18 +10,9 @@ import pytest
 import yaml
 
 from compiler import durations
-from conftest import ROOT, SHARED, tree, write_spec
+from conftest import DATA, ROOT, SETTINGS, SLOS, shared, tree, write_spec
 
 MAX_RAW_RANGE = durations.parse("6h")
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("compiled") / "output"
-    from compiler.cli import main
-    assert main(["compile", "--slos", str(ROOT / "slos"), "--out", str(out),
-                 "--settings", str(ROOT / "slo-settings.yaml")]) == 0
-    return out
 
 
 def rule_files(out: Path) -> list[Path]:
@@ -33,14 +23,16 @@ def all_rules(out: Path) -> list[dict]:
     return [r for f in rule_files(out) for g in yaml.safe_load(f.read_text())["groups"] for r in g["rules"]]
 
 
-def test_compiling_slos_reproduces_the_committed_output_byte_for_byte(compiled):
-    # output/ is committed so that a pull request shows what an SLO change does to the rules.
-    assert tree(compiled) == tree(ROOT / "output"), "output/ is stale: run `make compile` and commit it"
+def test_the_committed_output_is_what_the_committed_slos_compile_to(tmp_path, slo):
+    # output/ is committed so that a pull request shows what an SLO change does to the rules. The one
+    # test that reads the repository's own slos/ and output/ (user data); the others use tests/data.
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", ROOT / "slos", "--out", out, "--settings", ROOT / "slo-settings.yaml").code == 0
+    assert tree(out) == tree(ROOT / "output"), "output/ is stale: run `make compile` and commit it"
 
 
 def test_same_input_gives_byte_identical_output(compiled, tmp_path, slo):
-    assert slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "again",
-               "--settings", ROOT / "slo-settings.yaml").code == 0
+    assert slo("compile", "--slos", SLOS, "--out", tmp_path / "again", "--settings", SETTINGS).code == 0
     assert tree(tmp_path / "again") == tree(compiled)
 
 
@@ -51,13 +43,13 @@ def test_manifest_lists_every_artifact_with_its_hash_and_source(compiled):
     for artifact in manifest["artifacts"]:
         assert artifact["sha256"] == hashlib.sha256(files[artifact["path"]]).hexdigest()
         # Artifacts drawn from every spec (the overview) list them all.
-        assert all((ROOT / source).is_file() for source in artifact["source"].split(", "))
+        assert all((DATA / source).is_file() for source in artifact["source"].split(", "))
 
 
 def test_stale_files_are_removed_and_nothing_else_is_left(tmp_path, slo):
     slos = tmp_path / "slos"
     for name in ("payments.yaml", "platform.yaml"):
-        write_spec(slos, name, (ROOT / "slos" / name).read_text())
+        write_spec(slos, name, (SLOS / name).read_text())
     out = tmp_path / "output"
     assert slo("compile", "--slos", slos, "--out", out, "--settings", tmp_path / "none").code == 0
     assert "prometheus/platform.rules.yml" in tree(out)
@@ -117,10 +109,8 @@ def test_one_alert_rule_per_tier_window_pair(compiled):
 
 
 def crd_validator() -> jsonschema.Draft7Validator:
-    crd_file = SHARED / "contracts" / "prometheus-operator" / "monitoring.coreos.com_prometheusrules.yaml"
-    if not crd_file.exists():
-        pytest.skip(f"the PrometheusRule CRD is not at {crd_file}")
-    crd = yaml.safe_load(crd_file.read_text())
+    crd = yaml.safe_load(shared("contracts", "prometheus-operator", "monitoring.coreos.com_prometheusrules.yaml")
+                         .read_text())
     schema = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
     # The schema itself is not checked: its patterns are Go regular expressions (`^(?i)...`).
     return jsonschema.Draft7Validator(schema)
@@ -141,18 +131,13 @@ def test_the_crd_check_can_fail():
         crd_validator().validate({"spec": {"groups": [{"rules": []}]}})  # a group needs a name
 
 
-def shared_examples() -> list[Path]:
-    return sorted((SHARED / "examples").glob("*.yaml")) if (SHARED / "examples").is_dir() else []
-
-
-@pytest.mark.skipif(not shared_examples(), reason=f"the shared examples are not at {SHARED / 'examples'}")
 def test_shared_examples_compile_unchanged_and_pass_promtool(tmp_path, slo, promtool):
-    out = tmp_path / "output"
-    result = slo("compile", "--slos", SHARED / "examples", "--out", out, "--settings", tmp_path / "none")
+    examples, out = shared("examples"), tmp_path / "output"
+    result = slo("compile", "--slos", examples, "--out", out, "--settings", tmp_path / "none")
     assert (result.code, result.err) == (0, "")
     services = {p.name.removesuffix(".rules.yml") for p in rule_files(out)}
-    assert services == {yaml.safe_load(p.read_text())["service"] for p in shared_examples()}
-    assert slo("check", "--out", out, "--slos", SHARED / "examples", "--settings", tmp_path / "none").code == 0
+    assert services == {yaml.safe_load(p.read_text())["service"] for p in examples.glob("*.yaml")}
+    assert slo("check", "--out", out, "--slos", examples, "--settings", tmp_path / "none").code == 0
 
 
 @pytest.mark.parametrize("make", [lambda p: (p / "notes.txt").write_text("mine\n"), lambda p: p.rmdir() or p.write_text("x")],
@@ -162,6 +147,6 @@ def test_an_out_folder_the_compiler_did_not_write_is_never_replaced(tmp_path, sl
     out.mkdir()
     make(out)
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    result = slo("compile", "--slos", ROOT / "slos", "--out", out, "--settings", tmp_path / "none")
+    result = slo("compile", "--slos", SLOS, "--out", out, "--settings", tmp_path / "none")
     assert result.code == 1 and len(result.lines) == 1 and "choose another --out" in result.err
     assert sorted(p.name for p in tmp_path.rglob("*")) == before

@@ -5,15 +5,14 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 import yaml
 
 from compiler import durations, load, plan
 from compiler.spec import Settings
-from conftest import ROOT, SHARED, write_spec
+from conftest import ROOT, SHARED, needs_shared, write_spec
 
 PYRRA = SHARED / "conformance" / "pyrra"
-pytestmark = pytest.mark.skipif(not PYRRA.is_dir(), reason=f"the Pyrra conformance corpus is not at {PYRRA}")
+pytestmark = needs_shared("conformance", "pyrra")
 MINUTE = durations.UNITS["m"]
 
 

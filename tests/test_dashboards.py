@@ -13,8 +13,7 @@ import pytest
 import yaml
 
 from compiler import names
-from conftest import ROOT, SHARED, tree, write_spec
-from test_compile import compiled  # noqa: F401  (the fixture: slos/ compiled once per module)
+from conftest import SLOS, shared, tree, write_spec
 
 MODERN = {"row", "timeseries", "stat", "gauge", "bargauge", "table", "text"}
 VARIABLE = re.compile(r"\$\{?(\w+)\}?")
@@ -49,7 +48,7 @@ def overlaps(a: dict, b: dict) -> bool:
 
 
 def test_one_dashboard_per_service_plus_the_overview_and_a_provisioning_file(compiled):
-    services = {yaml.safe_load(p.read_text())["service"] for p in (ROOT / "slos").glob("*.yaml")}
+    services = {yaml.safe_load(p.read_text())["service"] for p in SLOS.glob("*.yaml")}
     assert set(dashboards(compiled)) == services | {"slo-overview"}
     provisioning = yaml.safe_load((compiled / "grafana" / "provisioning" / "dashboards.yml").read_text())
     [provider] = provisioning["providers"]
@@ -191,7 +190,7 @@ def resolve_dashboard_link(out: Path, url: str, grafana: str) -> dict:
 def test_every_alert_link_resolves_to_a_generated_runbook_and_the_slo_burn_rate_panel(tmp_path, slo, settings):
     settings_file = write_spec(tmp_path, "slo-settings.yaml", settings)
     out = tmp_path / "output"
-    assert slo("compile", "--slos", ROOT / "slos", "--out", out, "--settings", settings_file).code == 0
+    assert slo("compile", "--slos", SLOS, "--out", out, "--settings", settings_file).code == 0
     runbook_base = "https://git.example.com/slos/blob/main/output" if settings else "output"
     grafana = "https://grafana.example.com" if settings else ""
     files = tree(out)
@@ -217,15 +216,14 @@ def test_a_service_cannot_take_the_overview_s_name(tmp_path, slo):
                                             "    sli: {bool: {metric: up}}\n")
     result = slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "x")
     assert result.code == 1 and not (tmp_path / "out").exists()
-    assert result.lines == ["slos/x.yaml:1:10: service: service name 'slo-overview' is reserved for the overview "
+    assert result.lines == [f"{tmp_path}/slos/x.yaml:1:10: service: service name 'slo-overview' is reserved for the overview "
                             "dashboard; choose another"]
 
 
-@pytest.mark.skipif(not (SHARED / "examples").is_dir(), reason=f"the shared examples are not at {SHARED / 'examples'}")
 def test_shared_examples_get_dashboards_and_runbooks(tmp_path, slo):
-    out = tmp_path / "output"
-    assert slo("compile", "--slos", SHARED / "examples", "--out", out, "--settings", tmp_path / "none").code == 0
-    services = {yaml.safe_load(p.read_text())["service"] for p in (SHARED / "examples").glob("*.yaml")}
+    examples, out = shared("examples"), tmp_path / "output"
+    assert slo("compile", "--slos", examples, "--out", out, "--settings", tmp_path / "none").code == 0
+    services = {yaml.safe_load(p.read_text())["service"] for p in examples.glob("*.yaml")}
     assert set(dashboards(out)) == services | {"slo-overview"}
     assert {p.split("/")[1] for p in tree(out) if p.startswith("runbooks/")} == services
     for dashboard in dashboards(out).values():
@@ -264,7 +262,7 @@ def test_overview_rows_name_the_uid_of_a_generated_dashboard(slo_prometheus):
 
 def test_the_data_source_setting_preselects_the_variable(tmp_path, slo):
     settings = write_spec(tmp_path, "slo-settings.yaml", "grafana_datasource: prom-main\n")
-    assert slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", settings).code == 0
+    assert slo("compile", "--slos", SLOS, "--out", tmp_path / "out", "--settings", settings).code == 0
     for dashboard in dashboards(tmp_path / "out").values():
         [source] = [v for v in dashboard["templating"]["list"] if v["type"] == "datasource"]
         assert (source["current"]["text"], source["current"]["value"]) == ("prom-main", "prom-main")

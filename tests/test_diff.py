@@ -157,6 +157,17 @@ def test_severity_and_label_changes_that_change_who_is_paged(repo):
             "on it decide who is paged") in warnings(md)
 
 
+def test_the_severity_of_each_tier_is_shown_as_every_label_level_sets_it(repo):
+    spec = checkout()
+    spec["labels"] = {"tier": "1", "severity": "info"}  # a service label wins over the default severity
+    spec["slos"][0]["alerting"] = {"page": {"labels": {"severity": "critical"}}}  # a tier label wins over it
+    repo.write(spec)
+    changed = bullets(repo.markdown())
+    assert changed.count("- severity: page alerts `critical`, ticket alerts `info`") == 1  # availability
+    assert changed.count("- severity: page alerts `info`, ticket alerts `info`") == 1  # latency
+    assert "- page alerts, label `severity`: `critical` → `info`" in changed
+
+
 def test_an_alert_rename_warns_about_silences_and_routes(repo):
     spec = checkout()
     spec["slos"][0]["alerting"] = {"name": "CheckoutDown"}
@@ -266,7 +277,8 @@ def test_problems_of_the_base_specs_name_the_ref(repo):
     repo.write(checkout())
     result = repo.diff(base="HEAD")
     assert result.code == 1
-    assert result.lines == ["HEAD:slos/checkout.yaml:3:1: invalid YAML: did not find expected node content"]
+    # The base's file as the command named the folder: the user's own path, prefixed by the ref.
+    assert result.lines == [f"HEAD:{repo.slos}/checkout.yaml:3:1: invalid YAML: did not find expected node content"]
 
 
 def test_make_style_run_from_the_repository_root(repo):

@@ -3,12 +3,12 @@
 What a fenced block's info string means (docs/testing.md says the same for writers):
 
 - `yaml`: a spec, compiled on its own; a first line `# slo-settings.yaml` makes it a settings file,
-  compiled with the repository's specs; a first line `# slos/NAME.yaml` also puts it into the
-  page's scratch repository, where the page's shell examples that follow run;
-- `sh`: every command is run in that scratch repository (the project's settings and the specs the
-  page wrote) when it is an `slo` command that needs no server, else parsed: `slo` arguments against the CLI's parser,
-  `make` targets with `make -n`, `python -m bench` against the bench's parser, `git` subcommands,
-  and `source` needs its file;
+  compiled with the test specs (tests/data/slos); a first line `# slos/NAME.yaml` also puts it into
+  the page's scratch repository, where the page's shell examples that follow run;
+- `sh`: every command is run in that scratch repository (the test settings, all defaults, and the
+  specs the page wrote) when it is an `slo` command that needs no server, else parsed: `slo`
+  arguments against the CLI's parser, `make` targets with `make -n`, `python -m bench` against the
+  bench's parser, `git` subcommands, and `source` needs its file;
 - `output`: what the last command of the shell block before it prints; a line `...` stands for any
   number of lines;
 - a second word `not-run` (```` ```sh not-run ````) shows a block without exercising it: the text
@@ -29,7 +29,7 @@ from markdown_it import MarkdownIt
 
 from bench.__main__ import parser as bench_parser
 from compiler.cli import parser as slo_parser
-from conftest import ROOT
+from conftest import ROOT, SETTINGS, SLOS
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 NEEDS_SERVER = re.compile(r"https?://|^push$|^--prometheus(-dir)?$|^--reload-url$")
@@ -112,7 +112,7 @@ def examples() -> list:
 def test_every_example_of_the_page_compiles_runs_or_parses(page, tmp_path, slo):
     scratch = tmp_path / "repo"
     (scratch / "slos").mkdir(parents=True)
-    shutil.copy(ROOT / "slo-settings.yaml", scratch)
+    shutil.copy(SETTINGS, scratch)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     last_output = None
     for line, language, words, content in blocks(page):
@@ -128,7 +128,7 @@ def test_every_example_of_the_page_compiles_runs_or_parses(page, tmp_path, slo):
             named = re.fullmatch(r"# (slo-settings\.yaml|slos/[a-z0-9-]+\.yaml)", first)
             alone = tmp_path / f"block{line}"
             if named and named.group(1) == "slo-settings.yaml":
-                shutil.copytree(ROOT / "slos", alone / "slos")
+                shutil.copytree(SLOS, alone / "slos")
                 (alone / "slo-settings.yaml").write_text(content)
             else:
                 (alone / "slos").mkdir(parents=True)

@@ -11,7 +11,7 @@ from markdown_it import MarkdownIt
 
 from compiler import promql, write
 from compiler.problems import Problem
-from conftest import ROOT, tree, write_spec
+from conftest import SETTINGS, SLOS, tree, write_spec
 from leaks import assert_no_leaks, forms, leaks
 
 SPEC = """\
@@ -76,7 +76,7 @@ def test_secrets_in_the_environment_reach_no_output_and_no_message(tmp_path, slo
     for name, value in secrets.items():
         monkeypatch.setenv(name, value)
     out = tmp_path / "output"
-    args = ("--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml")
+    args = ("--slos", SLOS, "--settings", SETTINGS)
     results = [slo("compile", *args, "--out", out), slo("lint", *args),
                slo("explain", "payments/api-availability", *args)]
     assert [r.code for r in results] == [0, 0, 0]

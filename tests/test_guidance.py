@@ -78,11 +78,12 @@ def _imported(tmp_path, slo, target: str, alerting: str = "") -> list[str]:
 def test_import_says_which_alert_is_renamed_which_burn_rates_change_and_what_lint_refuses(tmp_path, slo):
     out = _imported(tmp_path, slo, "90")
     notes = [line.strip() for line in out if line.strip().startswith("# ") and not line.startswith("# Converted")]
-    assert notes[0] == ("# alerts renamed: Pyrra's ErrorBudgetBurn is CheckoutCheckoutBudgetBurn here; routes and "
+    assert notes[0] == "# severity: page alerts critical, ticket alerts warning"
+    assert notes[1] == ("# alerts renamed: Pyrra's ErrorBudgetBurn is CheckoutBudgetBurn here; routes and "
                         "silences on alertname must follow, or set alerting.name: ErrorBudgetBurn")
-    assert notes[1].startswith("# slo lint refuses this: tier-never-fires: the page tier 1h/5m waits for a burn rate "
+    assert notes[2].startswith("# slo lint refuses this: tier-never-fires: the page tier 1h/5m waits for a burn rate "
                                "of 13.44, but at 90% even a full outage burns only 10x")
-    assert notes[2].startswith("# burn rates changed: Pyrra's factors 14, 7, 2, 1 are 1h/5m at 13.44, 6h/30m at 5.6, "
+    assert notes[3].startswith("# burn rates changed: Pyrra's factors 14, 7, 2, 1 are 1h/5m at 13.44, 6h/30m at 5.6, "
                                "1d/2h at 2.8, 3d/6h at 0.933 here")
     assert out[out.index(next(line for line in out if "slo lint refuses" in line)) + 1].strip().startswith("objective:")
     # Each note is true: lint refuses the imported spec at its objective, and the alert has the name said.
@@ -91,7 +92,7 @@ def test_import_says_which_alert_is_renamed_which_burn_rates_change_and_what_lin
     assert lint.code == 1 and "slos[0].objective: error tier-never-fires" in lint.err
     assert slo("compile", "--slos", tmp_path / "slos", "--out", tmp_path / "out", "--settings",
                tmp_path / "none.yaml").code == 0
-    assert "alert: CheckoutCheckoutBudgetBurn" in (tmp_path / "out" / "prometheus" / "checkout.rules.yml").read_text()
+    assert "alert: CheckoutBudgetBurn" in (tmp_path / "out" / "prometheus" / "checkout.rules.yml").read_text()
 
 
 def test_import_keeps_quiet_about_what_does_not_change(tmp_path, slo):

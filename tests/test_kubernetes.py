@@ -3,12 +3,12 @@ Prometheus Operator's ruleSelector picks them up."""
 
 import yaml
 
-from conftest import ROOT, tree, write_spec
+from conftest import SLOS, tree, write_spec
 
 
 def compile_with(tmp_path, slo, settings: str):
     write_spec(tmp_path, "settings.yaml", settings)
-    return slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", tmp_path / "settings.yaml")
+    return slo("compile", "--slos", SLOS, "--out", tmp_path / "out", "--settings", tmp_path / "settings.yaml")
 
 
 def test_namespace_and_labels_from_the_settings_reach_every_manifest_and_nothing_else(tmp_path, slo):
@@ -21,7 +21,7 @@ def test_namespace_and_labels_from_the_settings_reach_every_manifest_and_nothing
         assert metadata["labels"] == {"release": "kube-prometheus-stack", "example.com/team": "sre",
                                       "app.kubernetes.io/managed-by": "slo-compiler", "slo_service": path.stem}
     plain = tmp_path / "plain"
-    assert slo("compile", "--slos", ROOT / "slos", "--out", plain, "--settings", tmp_path / "none.yaml").code == 0
+    assert slo("compile", "--slos", SLOS, "--out", plain, "--settings", tmp_path / "none.yaml").code == 0
     changed = {p for p, data in tree(tmp_path / "out").items() if tree(plain).get(p) != data}
     assert {p for p in changed if p != "manifest.json"} == {"kubernetes/payments.yml", "kubernetes/platform.yml"}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import ROOT, SHARED, write_spec
+from conftest import SETTINGS, SLOS, shared, write_spec
 
 HEAD = "service: shop\nslos:\n"
 
@@ -16,12 +16,15 @@ GOOD = ratio("good", "99.9", 'http_requests_total{job="shop", code=~"5.."}', 'ht
 
 
 @pytest.fixture
-def lint(tmp_path, slo):
-    """Lint one spec (and optional settings); returns the result and its findings as (place, code)."""
+def lint(tmp_path, slo, monkeypatch):
+    """Lint one spec (and optional settings) in the current folder; returns the result and its findings
+    as (place, code)."""
+    monkeypatch.chdir(tmp_path)
+
     def run(spec: str, settings: str = "", *args: str):
         write_spec(tmp_path / "slos", "shop.yaml", spec)
-        path = write_spec(tmp_path, "slo-settings.yaml", settings)
-        result = slo("lint", "--slos", tmp_path / "slos", "--settings", path, *args)
+        write_spec(tmp_path, "slo-settings.yaml", settings)
+        result = slo("lint", "--slos", "slos", "--settings", "slo-settings.yaml", *args)
         found = {(line.split(": ")[0] + ": " + line.split(": ")[1], line.split(": ")[2].split()[1])
                  for line in result.lines}
         return result, found
@@ -33,11 +36,13 @@ def test_a_sound_spec_has_no_findings(lint):
     assert (result.code, result.err, found) == (0, "", set())
 
 
-def test_the_committed_slos_and_the_shared_examples_have_no_errors(slo):
-    assert slo("lint", "--slos", ROOT / "slos", "--settings", ROOT / "slo-settings.yaml").err == ""
-    if (SHARED / "examples").is_dir():
-        result = slo("lint", "--slos", SHARED / "examples", "--settings", ROOT / "none.yaml")
-        assert result.code == 0 and all(" warning " in line for line in result.lines), result.err
+def test_the_test_specs_have_no_findings(slo):
+    assert slo("lint", "--slos", SLOS, "--settings", SETTINGS).err == ""
+
+
+def test_the_shared_examples_have_no_errors(slo, tmp_path):
+    result = slo("lint", "--slos", shared("examples"), "--settings", tmp_path / "none.yaml")
+    assert result.code == 0 and all(" warning " in line for line in result.lines), result.err
 
 
 def test_a_finding_is_one_line_with_place_severity_code_message_and_fix(lint):

@@ -7,7 +7,7 @@ import pytest
 
 from compiler import durations, pipeline, plan
 from compiler.spec import Settings
-from conftest import ROOT, SHARED, write_spec
+from conftest import SETTINGS, SLOS, shared, write_spec
 
 D = durations.parse
 
@@ -71,7 +71,7 @@ def test_threshold_is_burn_rate_times_budget_without_float_noise():
 
 
 def _availability() -> plan.SLOPlan:
-    return pipeline.build_plan(ROOT / "slos", ROOT / "none").slo("payments", "api-availability")
+    return pipeline.build_plan(SLOS, SETTINGS).slo("payments", "api-availability")
 
 
 def test_full_outage_pages_within_minutes_and_spends_a_few_percent_of_budget():
@@ -82,14 +82,11 @@ def test_full_outage_pages_within_minutes_and_spends_a_few_percent_of_budget():
     assert plan.budget_spent(fire, Decimal(1), slo.budget, slo.period) < Decimal("0.07")
 
 
-def _every_slo(settings: Path) -> list[plan.SLOPlan]:
-    roots = [ROOT / "slos"] + ([SHARED / "examples"] if SHARED.is_dir() else [])
-    return [slo for root in roots for s in pipeline.build_plan(root, settings).services for slo in s.slos]
-
-
+# The cases of each set of specs (tiers x the ratios of them up to 1): proof that the walk covered them.
+@pytest.mark.parametrize("specs, cases", [("tests/data", 41), ("../shared/examples", 64)])
 @pytest.mark.parametrize("interval, scrape", [("1m", "1m"), ("1m", "30s"), ("1m", "15s"), ("30s", "15s"),
                                               ("30s", "30s")])
-def test_every_tier_fires_within_the_workbook_bound(tmp_path, interval, scrape):
+def test_every_tier_fires_within_the_workbook_bound(tmp_path, specs, cases, interval, scrape):
     """The SRE Workbook's bound at 1.1x and 10x each tier's burn rate: no later than the detection
     time, long window x threshold / error ratio, plus `for` and one evaluation interval; and not an
     evaluation before it (a lag of an odd number of half evaluations is taken out over whole
@@ -97,8 +94,9 @@ def test_every_tier_fires_within_the_workbook_bound(tmp_path, interval, scrape):
     while the window still follows the change: it fires within that base window."""
     settings = tmp_path / "settings.yaml"
     settings.write_text(f"rule_interval: {interval}\nscrape_interval: {scrape}\n")
+    root = SLOS if specs == "tests/data" else shared("examples")
     checked = 0
-    for slo in _every_slo(settings):
+    for slo in (slo for s in pipeline.build_plan(root, settings).services for slo in s.slos):
         # promtool's timeline puts a sample on both ends of a range; a 0/1 gauge counts both.
         slack = D(interval) + (D(scrape) if slo.sli.kind == "bool" else 0)
         for pair in slo.pairs:
@@ -110,8 +108,7 @@ def test_every_tier_fires_within_the_workbook_bound(tmp_path, interval, scrape):
                 late = slack if ratio < 1 else max(slack, slo.base)
                 assert detection - D(interval) < fire <= detection + pair.for_ + late, (slo.name, pair, ratio)
                 checked += 1
-    # Without ../shared (the tests skip what needs it) the repository's own SLOs still give 41 cases.
-    assert checked > (100 if SHARED.is_dir() else 40)
+    assert checked == cases
 
 
 def test_a_page_resets_within_its_short_window_after_an_outage():
@@ -124,7 +121,7 @@ def test_a_page_resets_within_its_short_window_after_an_outage():
 
 
 def test_bool_slis_follow_the_traffic_one_sample_later():
-    found = pipeline.build_plan(ROOT / "slos", ROOT / "none")
+    found = pipeline.build_plan(SLOS, SETTINGS)
     probe, ratio = found.slo("platform", "ingress-probe"), found.slo("payments", "api-availability")
     assert (probe.ramp(D("1m")), ratio.ramp(D("1m"))) == (6, 5)
 

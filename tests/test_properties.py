@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 from compiler import names, promql
 from compiler.cli import main
-from conftest import ROOT, tree
+from conftest import SETTINGS, SLOS, tree
 
 SETTINGS = dict(derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -201,7 +201,7 @@ def test_every_valid_spec_compiles_and_promtool_accepts_all_of_it(spec):
 FRAGMENTS = ["{", "}", "[", "]", '"', "'", "\\", "\n", ": ", "- ", "&a ", "*a", "!!python/name:os.system ",
              "<<: *a\n", "\t", "%", "#", "~", "null", ".nan", ".inf", "-1", "1e400", "99999999999999999999d",
              "0s", "true", "{{", "$window", "[5m]", "=~\"((\"", "x{1001}", "é", "\x85", "\ufeff", "?"]
-SEEDS = [(ROOT / "slos" / "payments.yaml").read_text(), (ROOT / "slos" / "platform.yaml").read_text()]
+SEEDS = [(SLOS / "payments.yaml").read_text(), (SLOS / "platform.yaml").read_text()]
 
 
 def _assert_clean(folder: Path, code: int, out: str, err: str) -> None:

@@ -7,6 +7,8 @@ the spec after the test: path, method, query parameters, request and response bo
 import base64
 import json
 import ssl
+import threading
+import time
 import warnings
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import fakehttp
 import leaks
 from compiler import names, write
 from compiler.push import http
-from conftest import ROOT
+from conftest import SLOS, shared
 from fakegrafana import PASSWORD, TOKEN, USER, VIEWER_TOKEN
 
 FOLDER = names.folder_uid("SLOs")
@@ -29,8 +31,6 @@ SERVICES = ("checkout", "payments", "search")
 
 @pytest.fixture
 def grafana(monkeypatch):
-    if not fakegrafana.SPEC.exists():
-        pytest.skip(f"{fakegrafana.SPEC} is absent: the Grafana API contract comes from ../shared")
     for var in ("GRAFANA_URL", "GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GRAFANA_TOKEN", TOKEN)
@@ -41,7 +41,9 @@ def grafana(monkeypatch):
         server.grafana = app
         yield server
     assert server.crashes == []
-    assert fakegrafana.contract_problems(server.log) == []
+    # Without ../shared the exchanges go unchecked; the contract tests below skip and say so.
+    if fakegrafana.SPEC.exists():
+        assert fakegrafana.contract_problems(server.log) == []
 
 
 def dashboard(service: str, **extra) -> dict:
@@ -89,8 +91,8 @@ def test_first_push_creates_folder_and_dashboards_and_a_second_push_writes_nothi
     assert again.out == "grafana: 0 created, 0 updated, 0 deleted, 4 unchanged, 0 failed\n"
 
 
-def test_the_compiled_dashboards_push_as_they_are_and_a_second_push_writes_nothing(grafana, slo):
-    out = ROOT / "output"
+def test_the_compiled_dashboards_push_as_they_are_and_a_second_push_writes_nothing(grafana, slo, compiled):
+    out = compiled
     models = {p.name: json.loads(p.read_text()) for p in sorted((out / "grafana" / "dashboards").glob("*.json"))}
     assert models, "the compiled output has no dashboards"
     result = push(slo, grafana, out)
@@ -150,7 +152,7 @@ def test_the_folder_title_comes_from_settings_or_the_folder_option(grafana, slo,
 def test_file_provisioning_names_the_same_folder_as_push(slo, tmp_path):
     settings = tmp_path / "settings.yaml"
     settings.write_text("grafana_folder: Team Payments\n")
-    assert slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", settings).code == 0
+    assert slo("compile", "--slos", SLOS, "--out", tmp_path / "out", "--settings", settings).code == 0
     provisioning = yaml.safe_load((tmp_path / "out" / "grafana" / "provisioning" / "dashboards.yml").read_text())
     assert [p["folder"] for p in provisioning["providers"]] == ["Team Payments"]
 
@@ -297,17 +299,14 @@ def test_a_429_is_retried_no_sooner_than_retry_after_says(grafana, slo, tmp_path
     assert len(reads) == 2 and reads[1].at - reads[0].at >= 1.0
 
 
-def test_faults_503_429_slow_and_dropped_connections_converge_or_fail_clearly(grafana, slo, tmp_path):
+def test_faults_503_429_slow_and_dropped_connections_within_the_retries_converge(grafana, slo, tmp_path):
     models = [dashboard(f"service-{i}") for i in range(8)]
     out = output(tmp_path, *models)
+    # At most two faults per request, fewer than the attempts: the push must get through.
     grafana.faults = fakehttp.Faults(error=0.15, throttle=0.1, slow=0.1, dropped=0.1, dropped_after=0.1,
-                                     delay=0.6, seed=1)
-    result = push(slo, grafana, out, "--timeout", "0.3")
+                                     delay=3, seed=1, limit=2)
+    result = push(slo, grafana, out, "--timeout", "2")
     assert {e.fault for e in grafana.log} >= {"error", "throttle", "slow", "dropped", "dropped_after"}
-    if result.code:  # a failure names what failed; a rerun converges
-        assert result.reported and all(line.startswith("grafana: failed: ") for line in result.reported), result.err
-        grafana.faults = fakehttp.Faults()
-        result = push(slo, grafana, out)
     assert result.code == 0, result.err
     for model in models:
         assert content(stored(grafana, model["uid"])) == model
@@ -317,7 +316,17 @@ def test_faults_503_429_slow_and_dropped_connections_converge_or_fail_clearly(gr
 
 
 def test_concurrency_is_bounded(grafana, slo, tmp_path):
-    grafana.faults = fakehttp.Faults(slow=1.0, delay=0.2)
+    # Each save waits for a second one: two at a time get through, one at a time would time out. The pair
+    # is then held a moment, so that a third save, had the client sent one, would be in flight with it.
+    app, pair = grafana.app, threading.Barrier(2, timeout=10)
+
+    def pairing(exchange):
+        if exchange.path == "/api/dashboards/db":
+            pair.wait()
+            time.sleep(0.3)
+        return app(exchange)
+
+    grafana.app = pairing
     out = output(tmp_path, *[dashboard(f"service-{i}") for i in range(6)])
     assert push(slo, grafana, out, "--concurrency", "2").code == 0
     assert grafana.max_in_flight == 2
@@ -420,6 +429,7 @@ def test_the_local_server_answers_as_grafana_does(grafana):
 
 
 def test_the_contract_check_catches_requests_the_spec_does_not_allow(grafana):
+    shared("contracts", "grafana-api-merged.json")
     auth = {"Authorization": f"Bearer {TOKEN}"}
     requests.post(f"{grafana.url}/api/dashboards/db", json={"dashboard": "not an object"}, headers=auth)
     requests.get(f"{grafana.url}/api/search", params={"folder": "x"}, headers=auth)

@@ -10,7 +10,7 @@ import yaml
 import realprom
 from compiler import pipeline, write
 from compiler.targets import prometheus as rules_target
-from conftest import ROOT, write_spec
+from conftest import SLOS, write_spec
 
 HEADER = rules_target.HEADER.format(source="slos/test.yaml")
 
@@ -19,7 +19,7 @@ HEADER = rules_target.HEADER.format(source="slos/test.yaml")
 def compiled(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("compiled")
     settings = write_spec(work, "slo-settings.yaml", "rule_interval: 1s\n")
-    write.write(work / "output", pipeline.render(pipeline.build_plan(ROOT / "slos", settings)))
+    write.write(work / "output", pipeline.render(pipeline.build_plan(SLOS, settings)))
     return work / "output"
 
 

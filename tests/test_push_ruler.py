@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 import fakehttp
@@ -12,16 +13,9 @@ import fakeruler
 import leaks
 from compiler import pipeline, write
 from compiler.push import http
-from conftest import ROOT, write_spec
+from conftest import SETTINGS, SLOS, write_spec
 
 TENANT = "team-payments"
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ruler") / "output"
-    write.write(out, pipeline.render(pipeline.build_plan(ROOT / "slos", ROOT / "slo-settings.yaml")))
-    return out
 
 
 @pytest.fixture
@@ -46,6 +40,7 @@ def ruler(monkeypatch):
         server.ruler = app
         yield server
     assert server.crashes == []
+    assert fakeruler.contract_problems(server.log, app.prefix) == []
 
 
 def push(slo, server, out: Path, *args):
@@ -125,7 +120,7 @@ def test_prune_deletes_only_our_groups_of_removed_slos(ruler, slo, out):
 def test_prune_deletes_the_compiled_groups_of_a_removed_service(ruler, slo, out):
     removed = local_groups(out)["platform"]
     assert push(slo, ruler, out).code == 0
-    kept = pipeline.render(pipeline.build_plan(ROOT / "slos", ROOT / "slo-settings.yaml"))
+    kept = pipeline.render(pipeline.build_plan(SLOS, SETTINGS))
     write.write(out, {path: artifact for path, artifact in kept.items() if "platform" not in path})
     result = push(slo, ruler, out, "--prune")
     assert result.code == 0, result.err
@@ -171,6 +166,50 @@ def test_without_a_tenant_the_ruler_says_so_in_one_line(ruler, slo, out):
                             "X-Scope-OrgID tenant unless its multi-tenancy is off",
                             "ruler: the ruler refused the credentials (401 on GET /prometheus/config/v1/rules: "
                             "no org id): check RULER_TOKEN"]
+    assert fakeruler.contract_problems(ruler.log, ruler.ruler.prefix) == [
+        "GET /prometheus/config/v1/rules: no X-Scope-OrgID"]
+    ruler.log.clear()  # wrong on purpose
+
+
+def test_rules_promtool_rejects_are_one_line_and_nothing_is_sent(ruler, slo, out):
+    rules = out / "prometheus" / "payments.rules.yml"
+    rules.write_text(rules.read_text().replace("sum(rate(", "sum(rate((", 1))
+    result = push(slo, ruler, out)
+    assert result.code == 1 and len(result.lines) == 1, result.err
+    assert result.lines[0].startswith("ruler: promtool rejected the rules: ") and "payments.rules.yml" in result.err
+    assert ruler.log == []
+
+
+def test_the_stand_in_rejects_what_mimir_rejects(ruler):
+    """Mimir validates a posted group as Prometheus does, PromQL included, and answers 400."""
+    url, headers = f"{ruler.url}/prometheus/config/v1/rules/shop", {
+        "Authorization": f"Bearer {fakeruler.TOKEN}", "X-Scope-OrgID": TENANT, "Content-Type": "application/yaml"}
+    for group, message in [
+            ("name: g\nrules:\n  - record: a:b\n    expr: sum(rate(x[5m])\n", 'group "g", rule 1, "a:b": could not parse'),
+            ("name: g\nrules:\n  - record: a-b\n    expr: up\n", "invalid recording rule name: a-b"),
+            ("name: g\nrules:\n  - alert: A\n    record: a\n    expr: up\n", "one of 'record' or 'alert'"),
+            ("name: g\nrules: []\n", "rule group 'g' has no rules"),
+            ("rules:\n  - record: a\n    expr: up\n", "rule group name must not be empty")]:
+        answer = requests.post(url, data=group, headers=headers)
+        assert (answer.status_code, message in answer.text) == (400, True), (group, answer.text)
+    assert requests.post(url, data="name: g\nrules:\n  - record: a\n    expr: up\n", headers=headers).status_code == 202
+    assert ruler.ruler.groups(TENANT) == {"shop": {"g": {"name": "g", "rules": [{"record": "a", "expr": "up"}]}}}
+    ruler.log.clear()  # wrong on purpose
+
+
+def test_the_contract_check_catches_requests_the_api_does_not_allow(ruler):
+    auth = {"Authorization": f"Bearer {fakeruler.TOKEN}", "X-Scope-OrgID": TENANT}
+    base = f"{ruler.url}/prometheus/config/v1/rules"
+    requests.put(f"{base}/shop", data="name: g\nrules: []\n", headers=auth)
+    requests.post(f"{base}/shop", data="groups:\n  - name: g\n", headers={**auth, "Content-Type": "application/yaml"})
+    requests.post(f"{base}/shop", data="name: g\nrules:\n  - record: a\n    expr: up\n", headers=auth)
+    requests.post(f"{base}/shop/g", data="name: g\n", headers=auth)
+    assert fakeruler.contract_problems(ruler.log, ruler.ruler.prefix) == [
+        "PUT /prometheus/config/v1/rules/shop: no such operation of the ruler API",
+        "POST /prometheus/config/v1/rules/shop: the body is not the YAML of one rule group",
+        "POST /prometheus/config/v1/rules/shop: Content-Type is None, not application/yaml",
+        "POST /prometheus/config/v1/rules/shop/g: no such operation of the ruler API"]
+    ruler.log.clear()  # wrong on purpose
 
 
 def test_without_credentials_the_message_says_which_to_set(ruler, slo, out, monkeypatch):
@@ -211,18 +250,15 @@ def test_a_group_the_ruler_rejects_is_named_and_the_others_are_written(ruler, sl
     assert result.out.splitlines()[-1] == f"ruler: {count - 1} created, 0 updated, 0 deleted, 0 unchanged, 1 failed"
 
 
-def test_faults_converge_or_fail_clearly_and_a_rerun_converges(ruler, slo, out):
-    ruler.faults = fakehttp.Faults(error=0.2, throttle=0.1, slow=0.1, dropped=0.1, dropped_after=0.1, delay=0.6,
-                                   seed=3)
-    result = push(slo, ruler, out, "--timeout", "0.3")
+def test_faults_within_the_retries_converge(ruler, slo, out):
+    # At most two faults per request, fewer than the attempts: the push must get through.
+    ruler.faults = fakehttp.Faults(error=0.2, throttle=0.1, slow=0.1, dropped=0.1, dropped_after=0.1, delay=3,
+                                   seed=18, limit=2)
+    result = push(slo, ruler, out, "--timeout", "2")
     assert {e.fault for e in ruler.log} >= {"error", "throttle", "slow", "dropped", "dropped_after"}
     posts = [e for e in ruler.log if e.method == "POST"]
     assert len(posts) > len({e.body for e in posts})  # some were retried, and kept their headers
     assert {e.header("Content-Type") for e in posts} == {"application/yaml"}
-    if result.code:
-        assert result.reported and all(line.startswith("ruler: failed: ") for line in result.reported), result.err
-        ruler.faults = fakehttp.Faults()
-        result = push(slo, ruler, out)
     assert result.code == 0, result.err
     assert ruler.ruler.groups(TENANT) == local_groups(out)
     ruler.faults = fakehttp.Faults()

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from compiler import markdown
-from conftest import ROOT, tree, write_spec
+from conftest import tree, write_spec
 
 SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation", "## Escalation"]
 TRICKY = "Shown verbatim: {{ 7 * 7 }} {% if true %}x{% endif %} {# not a comment #} {{ ''.__class__ }}"
@@ -106,13 +106,13 @@ def test_a_broken_or_unsafe_team_template_is_one_line_with_its_place_and_nothing
 def test_a_missing_template_folder_points_at_the_setting(tmp_path, slo):
     result = compile_shop(tmp_path, slo, "# templates\nrunbook_templates: nowhere\n")
     assert result.code == 1
-    assert result.lines == ["slo-settings.yaml:2:20: runbook_templates: 'nowhere' is not a folder next to "
-                            "slo-settings.yaml"]
+    assert result.lines == [f"{tmp_path / 'slo-settings.yaml'}:2:20: runbook_templates: 'nowhere' is not a "
+                            f"folder next to slo-settings.yaml"]  # the settings file as the command named it
 
 
-def test_committed_runbooks_follow_the_shipped_template():
-    # The golden test compares bytes; this one reads a committed runbook as people do.
-    text = (ROOT / "output" / "runbooks" / "platform" / "platform-queue-delivery-budget-burn-page.md").read_text()
+def test_compiled_runbooks_follow_the_shipped_template(compiled):
+    # The golden test compares bytes; this one reads a compiled runbook as people do.
+    text = (compiled / "runbooks" / "platform" / "platform-queue-delivery-budget-burn-page.md").read_text()
     assert text.startswith("# PlatformQueueDeliveryBudgetBurn: page\n")
     assert "| 15m | 4m |" in text and "7d" in text
 
@@ -124,7 +124,7 @@ def linked_runbooks(out: Path) -> set[str]:
     return {r["annotations"]["runbook_url"].removeprefix("output/") for g in groups for r in g["rules"] if "alert" in r}
 
 
-def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path, slo):
+def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path, slo, compiled):
     spec = SPEC.replace('      page: {labels: {severity: "{{ sev }}"}}\n', "      page: false\n      ticket: false\n")
     assert compile_shop(tmp_path, slo, spec=spec).code == 0
     out = tmp_path / "output"
@@ -134,5 +134,5 @@ def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path
     assert text.startswith("# ShopAvailabilityDataMissing: ticket\n\n`shop/availability` has had no data for 15m")
     assert all(section in text for section in SECTIONS)
     assert "Both alert tiers of this SLO are off" in text and "| long window |" not in text
-    # The committed output, with tiers on and off, links only runbooks it holds too.
-    assert set(runbooks(ROOT / "output")) >= linked_runbooks(ROOT / "output")
+    # The compiled test specs, with tiers on and off, link only runbooks they hold too.
+    assert set(runbooks(compiled)) >= linked_runbooks(compiled)

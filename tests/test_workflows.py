@@ -65,3 +65,13 @@ def test_pull_requests_are_checked_and_main_is_deployed_with_secrets_from_settin
     assert deploy["permissions"] == {"contents": "read"}
     # Workflow expressions are never spliced into shell code, where a branch name could inject commands.
     assert not [s["run"] for wf in (pull_request, deploy) for s in steps(wf) if "${{" in s.get("run", "")]
+
+
+def test_a_pull_request_that_changes_the_compiler_or_its_tests_runs_make_test():
+    pull_request = workflow("slo-pull-request.yml")
+    assert {"compiler/**", "tests/**"} <= set(pull_request["on"]["pull_request"]["paths"])
+    changes, tests = pull_request["jobs"]["changes"], pull_request["jobs"]["tests"]
+    [diff] = [s for s in changes["steps"] if s.get("id") == "diff"]
+    assert "-- compiler tests " in diff["run"] and changes["outputs"]["code"] == "${{ steps.diff.outputs.code }}"
+    assert tests["needs"] == "changes" and tests["if"] == "needs.changes.outputs.code == 'true'"
+    assert [s["run"] for s in tests["steps"] if "run" in s][-1] == "make test"

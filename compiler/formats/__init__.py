@@ -46,8 +46,14 @@ def model(doc: Document) -> type[BaseModel] | None:
     if "apiVersion" not in data:
         return None
     api, kind = data.get("apiVersion"), data.get("kind")
-    found = _OBJECTS.get((api, kind))
+    found = _OBJECTS.get((api, kind)) or (pyrra.ServiceLevelObjective if pyrra.bare(data) else None)
     if found is None:
+        near = any(a == api or k == kind for a, k in _OBJECTS)
+        if not near and isinstance(kind, str) and isinstance(data.get("metadata"), dict):
+            # Refused, not skipped: a mistyped apiVersion or kind of an SLO object must not go unnoticed.
+            raise InputError([doc.problem(("kind",), f"{kind} {data['metadata'].get('name', '')!r} ({api}) is not "
+                                                     f"an SLO object: files here hold SLO specs only; move it to "
+                                                     f"a manifest of its own")])
         where = ("kind",) if any(a == api for a, _ in _OBJECTS) else ("apiVersion",)
         raise InputError([doc.problem(where, f"apiVersion {api!r} with kind {kind!r} is not a known spec; "
                                              f"known: {_known()}")])

@@ -14,7 +14,9 @@ from ..problems import Problem
 from ..yamlpos import Document, Path
 
 UNSUPPORTED = "is not supported"
-_SLOTH_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+# Sloth writes {{.window}}; other OpenSLO generators {{.Window}}; Go templates allow spaces inside.
+_WINDOW = re.compile(r"\{\{-?\s*\.[wW]indow\s*-?\}\}")
+_PLACEHOLDER = re.compile(r"\{\{.*?\}\}")
 
 
 @dataclass
@@ -68,8 +70,8 @@ class Draft:
         self.notes.setdefault(path, []).append(text)
 
     def document(self) -> Converted:
-        return Converted(self.source.file, self.data, source=self.source, origin=dict(self.origin),
-                         notes=dict(self.notes), format=self.format)
+        return Converted(self.source.file, self.data, name=self.source.name, source=self.source,
+                         origin=dict(self.origin), notes=dict(self.notes), format=self.format)
 
 
 def unsupported(doc: Document, path: Path, feature: str, why: str) -> Problem:
@@ -77,9 +79,16 @@ def unsupported(doc: Document, path: Path, feature: str, why: str) -> Problem:
     return doc.problem(path, f"{feature} {UNSUPPORTED}: {why}")
 
 
-def sloth_query(text: str) -> str:
-    """A Sloth or OpenSLO-as-Sloth query with `{{.window}}` written as v1's `$window`."""
-    return _SLOTH_WINDOW.sub("$window", text)
+def sloth_query(doc: Document, at: Path, text: str, problems: list[Problem]) -> str | None:
+    """A Sloth or OpenSLO query with its window placeholder written as v1's `$window`; None, with a
+    problem added, when it holds another placeholder."""
+    query = _WINDOW.sub("$window", text)
+    other = _PLACEHOLDER.search(query)
+    if other:
+        problems.append(doc.problem(at, f"unknown placeholder {other.group()}: the only one is {{{{.window}}}} "
+                                        f"(or {{{{.Window}}}}), the range of each window"))
+        return None
+    return query
 
 
 def percent(value: Decimal) -> int | float:
@@ -103,4 +112,5 @@ def view(doc: Document, prefix: Path) -> Document:
         data = data[key]
     return Document(doc.file, data,
                     values={p[cut:]: v for p, v in doc.values.items() if p[:cut] == prefix},
-                    keys={p[cut:]: v for p, v in doc.keys.items() if p[:cut] == prefix and len(p) > cut})
+                    keys={p[cut:]: v for p, v in doc.keys.items() if p[:cut] == prefix and len(p) > cut},
+                    name=doc.name)

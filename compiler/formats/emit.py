@@ -7,6 +7,8 @@ concerns. PyYAML cannot write comments, hence this small printer for the plain d
 
 import yaml
 
+from .. import names, plan
+from ..spec import Service
 from ..yamlpos import Document, Path, dotted
 from .convert import Converted
 
@@ -19,15 +21,25 @@ def _scalar(value: object) -> str:
     return text.removesuffix("\n").removesuffix("\n...").rstrip("\n")
 
 
+def _severities(service: Service) -> dict[Path, list[str]]:
+    """A note per SLO: the severity each tier's alerts get, once every label is applied."""
+    notes = {}
+    for i, slo in enumerate(service.slos):
+        tiers = [f"{tier} alerts {dict(plan.route_labels(service, i, tier))[names.SEVERITY]}"
+                 if getattr(slo.alerting, tier) is not None else f"{tier} alerts off" for tier in ("page", "ticket")]
+        notes[("slos", i)] = [f"{names.SEVERITY}: {', '.join(tiers)}"]
+    return notes
+
+
 class _Printer:
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, notes: dict[Path, list[str]]):
         self.doc = doc
+        self.notes = notes
         self.lines: list[str] = []
 
     def _comments(self, path: Path, indent: str) -> None:
-        if isinstance(self.doc, Converted):
-            for note in self.doc.notes.get(path, []):
-                self.lines.append(f"{indent}# {note}")
+        for note in self.notes.get(path, []):
+            self.lines.append(f"{indent}# {note}")
 
     def _origin(self, path: Path) -> str:
         if not isinstance(self.doc, Converted) or path not in self.doc.origin:
@@ -60,9 +72,12 @@ class _Printer:
                 self.lines.append(f"{lead}{key}: {_scalar(value)}{self._origin(here)}")
 
 
-def spec(doc: Document) -> str:
+def spec(doc: Document, service: Service) -> str:
     """One v1 spec as YAML text, with a header naming where it came from."""
-    printer = _Printer(doc)
+    notes = {**doc.notes} if isinstance(doc, Converted) else {}
+    for path, more in _severities(service).items():
+        notes[path] = notes.get(path, []) + more
+    printer = _Printer(doc, notes)
     what = doc.format if isinstance(doc, Converted) else "a v1 spec"
     printer.lines.append(f"# Converted by slo import from {doc.file} ({what}).")
     printer.mapping(doc.data, (), "")

@@ -22,6 +22,7 @@ KINDS = {V1: ("SLO", "SLI", "Service", "DataSource", "AlertPolicy", "AlertCondit
          V1ALPHA: ("SLO", "Service")}
 MAX_DESCRIPTION = 1050
 _PERIOD_UNITS = {"m": "m", "h": "h", "d": "d", "w": "w"}  # M, Q, Y are calendar lengths, not durations
+_QUERY_KEYS = ("query", "promql")
 _V1ALPHA_UNITS = {"Minute": "m", "Hour": "h", "Day": "d", "Week": "w"}
 
 Number = StrictFloat | StrictInt
@@ -114,10 +115,10 @@ class TargetItem(_RefOrInline):
     spec: NotificationTargetSpec | None = None
 
 
-def _exactly_one(what: str):
+def _exactly_one(what: str, least: int = 1):
     def check(items: list) -> list:
-        if len(items) != 1:
-            raise ValueError(f"must list exactly one {what}, got {len(items)}")
+        if not least <= len(items) <= 1:
+            raise ValueError(f"must list {'exactly' if least else 'at most'} one {what}, got {len(items)}")
         return items
     return AfterValidator(check)
 
@@ -231,7 +232,8 @@ class AlphaSLOSpec(Model):
     description: StrictStr = ""
     budgeting_method: StrictStr = Field("Occurrences", alias="budgetingMethod")
     objectives: Annotated[list[AlphaObjective], Field(min_length=1)]
-    time_windows: Annotated[list[AlphaWindow], _exactly_one("time window")] = Field(alias="timeWindows")
+    # Sloth gives an SLO without one its default period: here the settings' default_window.
+    time_windows: Annotated[list[AlphaWindow], _exactly_one("time window", least=0)] = Field([], alias="timeWindows")
 
 
 def _kind(spec: type[BaseModel]) -> type[Object]:
@@ -389,28 +391,34 @@ def _prometheus_query(doc: Document, source: MetricSource, at: tuple, file: _Fil
         problems.append(unsupported(doc, at, f"metric source {kind or source.metric_source_ref or 'without a type'!r}",
                                     "only Prometheus sources can be compiled into Prometheus rules"))
         return None
-    query = (source.spec or {}).get("query") if isinstance(source.spec, dict) else None
+    # Generators of OpenSLO for Prometheus write the query as spec.query or spec.promql.
+    key = next((k for k in _QUERY_KEYS if k in (source.spec or {})), _QUERY_KEYS[0])
+    query = (source.spec or {}).get(key)
     if not isinstance(query, str):
-        problems.append(doc.problem(at + ("spec",), "a Prometheus source needs spec.query"))
+        problems.append(doc.problem(at + ("spec",), f"a Prometheus source needs spec.query (or spec.promql) "
+                                                    f"as text"))
         return None
-    query = sloth_query(query)
+    at = at + ("spec", key)
+    query = sloth_query(doc, at, query, problems)
+    if query is None:
+        return None
     if promql.WINDOW_PLACEHOLDER not in query:
         try:
             promql.check(query)
         except ValueError as exc:
-            problems.append(doc.problem(at + ("spec", "query"), str(exc)))
+            problems.append(doc.problem(at, str(exc)))
             return None
         try:
             promql.selector(query)
         except ValueError:
-            problems.append(unsupported(doc, at + ("spec", "query"), "a query without a range window",
+            problems.append(unsupported(doc, at, "a query without a range window",
                                         "write a counter selector (with counter: true) or use {{.window}} as "
                                         "the range of its rate"))
             return None
     return query
 
 
-def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: tuple[str, tuple],
+def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: tuple[str, tuple] | None,
              sli: dict, alerts: bool):
     """A function that appends this SLO to a draft (the draft is known once the service is)."""
     objective_percent = _percent(objective)
@@ -422,7 +430,11 @@ def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, p
             draft.put(to + ("description",), description, ("spec", "description"), doc)
         key = "target" if objective.target is not None else "targetPercent"
         draft.put(to + ("objective",), percent(objective_percent), at + (key,), doc)
-        draft.put(to + ("window",), *period, doc)
+        if period:
+            draft.put(to + ("window",), *period, doc)
+        else:
+            draft.note(to + ("objective",), "no timeWindows: the period is the settings' default_window (30d unless "
+                                            "set), as Sloth gives such an SLO its default period")
         for kind, fields in sli.items():
             for key, (value, sli_doc, came_from) in fields.items():
                 draft.put(to + ("sli", kind, key), value, came_from, sli_doc)
@@ -439,12 +451,14 @@ def _alpha_slos(doc: Document, obj: Object) -> tuple[list, list[Problem]]:
     if spec.budgeting_method != "Occurrences":
         problems.append(unsupported(doc, at + ("budgetingMethod",), f"budgeting method {spec.budgeting_method}",
                                     "only Occurrences (good events / all events) is measured"))
-    window = spec.time_windows[0]
-    unit = _V1ALPHA_UNITS.get(window.unit)
-    if window.calendar is not None or not window.is_rolling or unit is None:
-        problems.append(unsupported(doc, at + ("timeWindows", 0), f"time window {window.count} {window.unit}"
-                                    f"{'' if window.is_rolling else ' (calendar)'}",
-                                    "SLO periods here are rolling windows of minutes, hours, days or weeks"))
+    period = None
+    for window in spec.time_windows:
+        unit = _V1ALPHA_UNITS.get(window.unit)
+        if window.calendar is not None or not window.is_rolling or unit is None:
+            problems.append(unsupported(doc, at + ("timeWindows", 0), f"time window {window.count} {window.unit}"
+                                        f"{'' if window.is_rolling else ' (calendar)'}",
+                                        "SLO periods here are rolling windows of minutes, hours, days or weeks"))
+        period = (f"{window.count}{unit}", at + ("timeWindows", 0))
     puts = []
     for i, objective in enumerate(spec.objectives):
         here = at + ("objectives", i)
@@ -457,9 +471,10 @@ def _alpha_slos(doc: Document, obj: Object) -> tuple[list, list[Problem]]:
             if query.source.lower() != "prometheus":
                 problems.append(unsupported(doc, here + ("ratioMetrics", part, "source"), f"source {query.source!r}",
                                             "only Prometheus sources can be compiled into Prometheus rules"))
-            sli[part] = (f"({sloth_query(query.query)})", doc, here + ("ratioMetrics", part, "query"))
+            came_from = here + ("ratioMetrics", part, "query")
+            sli[part] = (f"({sloth_query(doc, came_from, query.query, problems)})", doc, came_from)
         events = {"errors": (f"{sli['total'][0]} - {sli['good'][0]}", doc, sli["good"][2]), "total": sli["total"]}
         # Sloth names each objective `<name>-<index>`; the same names keep its sloth_id.
         puts.append(_slo_put(doc, f"{obj.metadata.name}-{i}", spec.description, objective, here,
-                             (f"{window.count}{unit}", at + ("timeWindows", 0)), {"events": events}, alerts=False))
+                             period, {"events": events}, alerts=False))
     return puts, problems

@@ -16,6 +16,7 @@ from ..yamlpos import Document
 from .convert import Draft, percent, unsupported
 
 API_VERSION, KIND = "pyrra.dev/v1alpha1", "ServiceLevelObjective"
+BARE_API_VERSION = API_VERSION.split("/")[1]  # Pyrra's file loader reads objects without the group too
 PYRRA_ALERT = "ErrorBudgetBurn"  # Pyrra's alert name when the object sets none
 PYRRA_FACTORS = (14, 7, 2, 1)  # Pyrra's burn-rate factors, fast to slow, at any period
 LABEL_PREFIX = "pyrra.dev/"  # Pyrra copies object labels with this prefix onto its rules
@@ -102,6 +103,13 @@ class ServiceLevelObjective(Model):
     status: dict = {}
 
 
+def bare(data: dict) -> bool:
+    """A Pyrra objective written with `apiVersion: v1alpha1`: its kind, and a spec with an indicator."""
+    spec = data.get("spec")
+    return (data.get("apiVersion"), data.get("kind")) == (BARE_API_VERSION, KIND) and isinstance(spec, dict) \
+        and "indicator" in spec
+
+
 def _target(doc: Document, value: object) -> tuple[int | float | None, list[Problem]]:
     try:
         return percent(Decimal(str(value))), []
@@ -114,6 +122,9 @@ def convert(doc: Document, slo: ServiceLevelObjective) -> tuple[Draft, list[Prob
     draft = Draft(doc, "Pyrra ServiceLevelObjective")
     name, spec = slo.metadata.name, slo.spec
     draft.put(("service",), name, ("metadata", "name"))
+    if slo.api_version != API_VERSION:
+        draft.note(("service",), f"apiVersion {slo.api_version} has no group: read as {API_VERSION}, as Pyrra's "
+                                 f"file loader does")
     labels = {k.removeprefix(LABEL_PREFIX): v for k, v in slo.metadata.labels.items() if k.startswith(LABEL_PREFIX)}
     if labels:
         draft.put(("labels",), labels, ("metadata", "labels"))

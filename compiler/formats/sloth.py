@@ -139,7 +139,7 @@ def convert(doc: Document, model: BaseModel) -> tuple[Draft, list[Problem]]:
         if slo.labels:
             draft.put(to + ("labels",), dict(slo.labels), here + ("labels",))
         problems += _sli(doc, slo.sli, here + ("sli",), to + ("sli",), draft)
-        problems += _alerting(doc, slo.alerting, here + ("alerting",), to + ("alerting",), draft)
+        _alerting(slo.alerting, here + ("alerting",), to + ("alerting",), draft)
     draft.note(("service",), f"sloth_id of each SLO: {spec.service}-<slo name>; set `sloth_labels: true` in the "
                              f"settings to keep Sloth's sloth_* labels on the rules")
     return draft, problems
@@ -167,21 +167,23 @@ def _sli(doc: Document, sli, at: tuple, to: tuple, draft: Draft) -> list[Problem
     kinds = [k for k in ("events", "raw") if getattr(sli, k) is not None]
     if len(kinds) != 1:
         return [doc.problem(at, f"needs exactly one of events, raw, plugin; got {', '.join(kinds) or 'none'}")]
+    problems: list[Problem] = []
     if sli.events is not None:
         keys = type(sli.events).model_fields
         for ours, theirs in (("errors", "error_query"), ("total", "total_query")):
-            draft.put(to + ("events", ours), sloth_query(getattr(sli.events, theirs)),
-                      at + ("events", keys[theirs].alias or theirs))
+            came_from = at + ("events", keys[theirs].alias or theirs)
+            query = sloth_query(doc, came_from, getattr(sli.events, theirs), problems)
+            draft.put(to + ("events", ours), query, came_from)
         draft.note(to + ("events",), "Sloth events SLI: {{.window}} is written $window")
     else:
-        key = type(sli.raw).model_fields["error_ratio_query"].alias or "error_ratio_query"
-        draft.put(to + ("raw", "error_ratio"), sloth_query(sli.raw.error_ratio_query), at + ("raw", key))
+        came_from = at + ("raw", type(sli.raw).model_fields["error_ratio_query"].alias or "error_ratio_query")
+        draft.put(to + ("raw", "error_ratio"), sloth_query(doc, came_from, sli.raw.error_ratio_query, problems),
+                  came_from)
         draft.note(to + ("raw",), "Sloth raw SLI: windows longer than the base window average its ratio")
-    return []
+    return problems
 
 
-def _alerting(doc: Document, alerting, at: tuple, to: tuple, draft: Draft) -> list[Problem]:
-    problems = []
+def _alerting(alerting, at: tuple, to: tuple, draft: Draft) -> None:
     if alerting.name is not None:
         draft.put(to + ("name",), alerting.name, at + ("name",))
     if alerting.labels:
@@ -191,13 +193,12 @@ def _alerting(doc: Document, alerting, at: tuple, to: tuple, draft: Draft) -> li
     fields = type(alerting).model_fields
     for ours, theirs in ((names.PAGE, "page_alert"), (names.TICKET, "ticket_alert")):
         tier, key = getattr(alerting, theirs), fields[theirs].alias or theirs
-        if tier.annotations:
-            problems.append(unsupported(doc, at + (key, "annotations"), "annotations of one alert tier",
-                                        "move them to alerting.annotations, which both tiers share"))
         if tier.disable:
             draft.put(to + (ours,), False, at + (key, "disable"))
-        elif tier.labels:
-            draft.put(to + (ours, "labels"), dict(tier.labels), at + (key, "labels"))
+            continue
+        for part in ("labels", "annotations"):
+            if getattr(tier, part):
+                draft.put(to + (ours, part), dict(getattr(tier, part)), at + (key, part))
     draft.note(to, "Sloth's one alert per tier becomes one alert rule per window pair, labelled slo_severity "
-                   "page/ticket, with `for` durations and a default severity label (critical, warning)")
-    return problems
+                   "page/ticket, with `for` durations and a default severity label (critical, warning) where "
+                   "no label sets one")

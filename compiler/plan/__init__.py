@@ -29,12 +29,12 @@ its share as though its events were spread evenly over it.
 
 
 from ..promql import number
-from .build import build
+from .build import build, route_labels
 from .model import (HOUR, HOURLY_FROM, MINUTE, RAW_LIMIT, SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan,
                     SLOPlan, TierRoute)
 from .budget import BURN_RATE_PLACES, SHORT_BUDGET, budget_spent, budget_time, exhaustion, readable, tiers
 from .timing import model_interval, reset_time, time_to_fire
 
-__all__ = ["number", "build", "HOUR", "HOURLY_FROM", "MINUTE", "RAW_LIMIT", "SCRAPES_PER_WINDOW", "MissingData",
+__all__ = ["number", "build", "route_labels", "HOUR", "HOURLY_FROM", "MINUTE", "RAW_LIMIT", "SCRAPES_PER_WINDOW", "MissingData",
            "Pair", "Plan", "ServicePlan", "SLOPlan", "TierRoute", "BURN_RATE_PLACES", "SHORT_BUDGET", "budget_spent",
            "budget_time", "exhaustion", "readable", "tiers", "model_interval", "reset_time", "time_to_fire"]

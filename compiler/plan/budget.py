@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .. import durations
 from ..promql import number
-from ..spec import Settings
+from ..spec import Settings, TierSpec
 from .model import MINUTE, SCRAPES_PER_WINDOW, Pair
 
 # Below a few minutes of full outage per period, one bad deploy spends the whole budget before

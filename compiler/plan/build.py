@@ -3,10 +3,30 @@
 
 from .. import durations, names
 from ..problems import InputError, Problem
-from ..spec import Service, Settings
+from ..spec import Alerting, Service, Settings
 from ..yamlpos import Document
 from .model import SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan, SLOPlan, TierRoute
 from .budget import tiers
+
+def route_labels(service: Service, index: int, tier: str) -> tuple[tuple[str, str], ...]:
+    """The labels an alert rule of `tier` sets: the SLO's alerting and tier labels, and the severity.
+
+    A label the user sets wins over every default, the more specific place over the more general:
+    default severity < service labels < SLO labels < alerting labels < tier labels. The service and
+    SLO labels are on every series already; only the severity they may set is repeated here, since
+    the alert rule's own labels override those of its series.
+    """
+    slo = service.slos[index]
+    spec = getattr(slo.alerting, tier)
+    own = {**slo.alerting.labels, **(spec.labels if spec else {})}
+    chosen = {**service.labels, **slo.labels, **own}
+    return tuple(sorted({**own, names.SEVERITY: chosen.get(names.SEVERITY, names.DEFAULT_SEVERITY[tier])}.items()))
+
+
+def _tier_annotations(alerting: Alerting, tier: str) -> tuple[tuple[str, str], ...]:
+    spec = getattr(alerting, tier)
+    return tuple(sorted({**alerting.annotations, **(spec.annotations if spec else {})}.items()))
+
 
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
@@ -20,12 +40,9 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         raise ValueError(f"the rule interval ({durations.to_text(settings.rule_interval)}) is longer than "
                          f"the shortest window ({durations.to_text(base)}): recorded series would miss events")
     alert = slo.alerting.name or names.default_alert(service.service, slo.name)
-    routes = []
-    for tier in names.TIERS:
-        spec = getattr(slo.alerting, tier)
-        labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
-        routes.append(TierRoute(tier, tuple(sorted(labels.items())),
-                                names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
+    routes = [TierRoute(tier, route_labels(service, index, tier), _tier_annotations(slo.alerting, tier),
+                        names.runbook_url(settings.runbook_base_url, service.service, alert, tier))
+              for tier in names.TIERS]
     labels = {**service.labels, **slo.labels}
     window_labels, tier_labels = (names.WINDOW,), (names.TIER,)
     if settings.sloth_labels:
@@ -34,14 +51,13 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         window_labels, tier_labels = window_labels + (names.SLOTH_WINDOW,), tier_labels + (names.SLOTH_SEVERITY,)
     position = sorted(s.name for s in service.slos).index(slo.name)
     return SLOPlan(
-        service=service.service, name=slo.name, source=doc.file, description=slo.description,
+        service=service.service, name=slo.name, source=doc.source_name, description=slo.description,
         owner=service.owner, objective=objective.normalize(), objective_percent=slo.objective.normalize(),
         budget=budget.normalize(), period=period, sli=slo.sli, group_by=slo.sli.group_by, base=base,
         rule_interval=settings.rule_interval,
         windows=tuple(sorted({base, period, *(p.long for p in pairs), *(p.short for p in pairs)})),
         pairs=pairs, alert=alert, labels=tuple(sorted(labels.items())), window_labels=window_labels,
         tier_labels=tier_labels,
-        alert_labels=tuple(sorted(slo.alerting.labels.items())),
         annotations=tuple(sorted(slo.alerting.annotations.items())), routes=tuple(routes), position=position,
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
@@ -64,7 +80,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     problems: list[Problem] = []
     services = []
     first_service: dict[str, Document] = {}
-    for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].file)):
+    for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].source_name)):
         if service.service in first_service:
             problems.append(doc.problem(("service",), f"service {service.service!r} is already defined in "
                                                       f"{first_service[service.service].file}"))
@@ -88,7 +104,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
             # A fixed label would give every group the same value, and their series would collide.
-            fixed = {k for k, _ in (*plan.labels, *plan.alert_labels, *(kv for r in plan.routes for kv in r.labels))}
+            fixed = {k for k, _ in (*plan.labels, *(kv for r in plan.routes for kv in r.labels))}
             problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),
                                      f"{name} is also a label the rules set to one value; it cannot group")
                          for j, name in enumerate(plan.group_by) if name in fixed]
@@ -101,7 +117,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             for alert in claimed:
                 first_alert.setdefault(alert, slo.name)
             slos.append(plan)
-        services.append(ServicePlan(service.service, doc.file, service.description, service.owner,
+        services.append(ServicePlan(service.service, doc.source_name, service.description, service.owner,
                                     tuple(sorted(slos, key=lambda s: s.name))))
     if problems:
         raise InputError(problems)

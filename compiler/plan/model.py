@@ -45,7 +45,8 @@ class Pair:
 @dataclass(frozen=True)
 class TierRoute:
     tier: str
-    labels: tuple[tuple[str, str], ...]  # alert labels of the tier, severity included
+    labels: tuple[tuple[str, str], ...]  # labels of the tier's alert rules (`route_labels`), severity included
+    annotations: tuple[tuple[str, str], ...]  # the SLO's alerting annotations, the tier's over them
     runbook_url: str
 
 
@@ -83,7 +84,6 @@ class SLOPlan:
     labels: tuple[tuple[str, str], ...]  # service and SLO labels, on every series and alert
     window_labels: tuple[str, ...]  # labels whose value is the window of an error ratio series
     tier_labels: tuple[str, ...]  # labels whose value is an alert's tier (page, ticket)
-    alert_labels: tuple[tuple[str, str], ...]
     annotations: tuple[tuple[str, str], ...]
     routes: tuple[TierRoute, ...]
     position: int  # index among the service's SLOs by name: places its panels in the dashboard

@@ -168,8 +168,11 @@ def _rules(args: argparse.Namespace) -> int:
     if args.flavor == "mimir" and not args.tenant:
         print(f"ruler: warning: no --tenant: Mimir at {client.shown} refuses requests without an X-Scope-OrgID "
               "tenant unless its multi-tenancy is off", file=sys.stderr)
-    return _finish("ruler", lambda: ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune,
-                                               args.concurrency), args.dry_run)
+
+    def work() -> list[report.Outcome]:
+        rulefiles.validate(args.out)
+        return ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune, args.concurrency)
+    return _finish("ruler", work, args.dry_run)
 
 
 def _alertmanager(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import names, promtool
+from .. import names
 from ..targets import prometheus
 from . import report, rulefiles
 from .http import Client, Failure, excerpt
@@ -33,16 +33,6 @@ def base_url(reload_url: str) -> str | None:
 def ours(path: Path) -> bool:
     with path.open("rb") as f:
         return f.read(len(MARKER)) == MARKER
-
-
-def validate(out: Path) -> None:
-    """promtool check rules before anything is written (`slo check` runs the unit tests, in CI)."""
-    try:
-        found = [r for r in promtool.run([["check", "rules", *rulefiles.paths(out)]], out, 1) if not r.ok]
-    except promtool.Missing as exc:
-        raise Failure(str(exc)) from None
-    if found:
-        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.output.split()) for f in found))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -125,7 +115,7 @@ def _confirm(client: Client, groups: set[str], wait: float) -> None:
 def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wait: float) -> list[report.Outcome]:
     """Raises Failure when the rules are invalid; a failed reload or check fails every changed file."""
     services = rulefiles.load(out)
-    validate(out)
+    rulefiles.validate(out)
     if not folder.is_dir():
         raise Failure(f"{folder} is not a folder")
     outcomes, changes = _plan(out, folder, prune)

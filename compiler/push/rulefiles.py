@@ -5,8 +5,9 @@ from pathlib import Path
 
 import yaml
 
-from .. import names, write
+from .. import names, promtool, write
 from ..problems import InputError, Problem
+from .http import Failure
 
 
 def paths(out: Path) -> list[str]:
@@ -34,3 +35,13 @@ def load(out: Path) -> dict[str, list[dict]]:
     if problems:
         raise InputError(problems)
     return services
+
+
+def validate(out: Path) -> None:
+    """promtool check rules before anything is pushed (`slo check` runs the unit tests, in CI)."""
+    try:
+        found = [r for r in promtool.run([["check", "rules", *paths(out)]], out, 1) if not r.ok]
+    except promtool.Missing as exc:
+        raise Failure(str(exc)) from None
+    if found:
+        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.output.split()) for f in found))

@@ -52,7 +52,7 @@ def go_literal(text: str) -> str:
 
 def _routing_labels(slo: SLOPlan, tier: str, *extra: tuple[str, str]) -> dict[str, str]:
     # Prometheus expands alert labels as templates, like annotations.
-    user = {k: go_literal(v) for k, v in (*extra, *slo.alert_labels, *slo.route(tier).labels)}
+    user = {k: go_literal(v) for k, v in (*extra, *slo.route(tier).labels)}
     return {**user, **dict.fromkeys(slo.tier_labels, tier)}
 
 
@@ -89,16 +89,18 @@ def annotations(slo: SLOPlan, pair: Pair) -> dict[str, str]:
         f"as the {number(slo.objective_percent)}% objective over {slo.period_text} allows, over the last "
         f"{pair.long_text} and {pair.short_text}. This alert fires above {number(pair.burn_rate)}x, which spends "
         f"{number(pair.budget_spent)}% of the budget in {pair.long_text}.")
+    route = slo.route(pair.tier)
     return _annotations(slo, f"{slo.service}/{slo.name} is burning its error budget too fast", description,
-                        slo.route(pair.tier).runbook_url)
+                        route.runbook_url, route.annotations)
 
 
-def _annotations(slo: SLOPlan, summary: str, description: str, runbook_url: str) -> dict[str, str]:
+def _annotations(slo: SLOPlan, summary: str, description: str, runbook_url: str,
+                 user: tuple[tuple[str, str], ...]) -> dict[str, str]:
     if slo.description:
         description += f" SLO: {go_literal(slo.description)}"
     ours = {"summary": summary, "description": description, "runbook_url": runbook_url,
             "dashboard_url": slo.dashboard_url}
-    return dict(sorted({**ours, **dict(slo.annotations)}.items()))
+    return dict(sorted({**ours, **dict(user)}.items()))
 
 
 def missing_data(slo: SLOPlan) -> dict:
@@ -112,7 +114,7 @@ def missing_data(slo: SLOPlan) -> dict:
             "expr": promql.emitted(f"absent({series(slo, names.total_rate(slo.base_text))})"),
             "for": missing.for_text, "labels": dict(sorted(labels.items())),
             "annotations": _annotations(slo, f"{slo.service}/{slo.name} has no SLI data", description,
-                                        missing.runbook_url)}
+                                        missing.runbook_url, slo.annotations)}
 
 
 def _or_zero(slo: SLOPlan, errors: str, may_be_absent: bool) -> str:

@@ -37,7 +37,7 @@ def load_templates(settings_file: Path, settings: Settings) -> tuple[tuple[str, 
         return ()
     folder = settings_file.parent / settings.runbook_templates
     if not folder.is_dir():
-        doc = yamlpos.load(settings_file.name, settings_file.read_text(encoding="utf-8"))
+        doc = yamlpos.load(str(settings_file), settings_file.read_text(encoding="utf-8"))
         raise InputError([doc.problem(("runbook_templates",), f"{folder.name!r} is not a folder next to "
                                                               f"{settings_file.name}")])
     found = {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
@@ -79,8 +79,7 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                 "sli_kind": slo.sli.kind, "window": slo.base_text, "group_by": list(slo.group_by),
                 "min_events": slo.min_events,
                 "queries": {"errors": errors, "total": total}},
-        "alert": {"name": slo.alert, "tier": tier, "labels": dict(sorted({**dict(slo.alert_labels),
-                                                                         **dict(route.labels)}.items())),
+        "alert": {"name": slo.alert, "tier": tier, "labels": dict(route.labels),
                   "runbook_url": route.runbook_url, "dashboard_url": slo.dashboard_url},
         "pairs": [_pair(slo, p) for p in slo.pairs if p.tier == tier],
         "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text}
