@@ -128,7 +128,9 @@ ERROR_RATIOS = {("payments", "api-availability"): 0.01, ("payments", "api-latenc
                 ("platform", "queue-delivery"): 0.05, ("platform", "ingress-probe"): 0.005}
 
 
-@pytest.fixture(scope="session")
+# Per module: the traffic ends when the server starts, so its short windows (4m, 5m) are empty a few
+# minutes later; a server shared by the whole run would leave later modules reading no data.
+@pytest.fixture(scope="module")
 def slo_prometheus(tmp_path_factory, promtool):
     """A real Prometheus running the rules compiled from tests/data/slos over the traffic above,
     evaluating every second; yields (server, plan, output folder)."""
