@@ -8,7 +8,7 @@ import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, explain, gitref, lint, load, measure, pipeline, plan, promtool, review, write
+from . import __version__, changes, explain, gitref, lint, load, measure, names, pipeline, plan, promtool, review, write
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
@@ -24,7 +24,7 @@ def _paths(parser: argparse.ArgumentParser, out: bool = True) -> None:
     parser.add_argument("--settings", type=Path, default=Path(SETTINGS_FILE),
                         help=f"project settings file (default: {SETTINGS_FILE}; absent means defaults)")
     if out:
-        parser.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+        parser.add_argument("--out", type=Path, default=Path(names.OUTPUT), help="output folder (default: output)")
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -43,7 +43,7 @@ def _lint_options(parser: argparse.ArgumentParser) -> None:
 def _lint(args: argparse.Namespace) -> int:
     specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
     server = PrometheusAPI(args.prometheus) if args.prometheus else None
-    findings = lint.lint(specs, the_plan, server)
+    findings = lint.lint(specs, the_plan, server, args.settings.name)
     for finding in findings:
         print(finding, file=sys.stderr)
     failing = any(f.severity == lint.ERROR for f in findings) or (args.strict and findings)

@@ -85,7 +85,8 @@ class Pair:
 class TierRoute:
     tier: str
     labels: tuple[tuple[str, str], ...]  # alert labels of the tier, severity included
-    runbook_url: str
+    runbook: str  # the runbook's path in the repository
+    runbook_url: str  # its address, empty without runbook_base_url
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class MissingData:
 
     alert: str
     for_: int
-    runbook_url: str
+    tier: str  # whose runbook it links to
 
     @property
     def for_text(self) -> str:
@@ -382,6 +383,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         spec = getattr(slo.alerting, tier)
         labels = {names.SEVERITY: names.DEFAULT_SEVERITY[tier], **(spec.labels if spec else {})}
         routes.append(TierRoute(tier, tuple(sorted(labels.items())),
+                                names.repository_path(names.runbook_path(service.service, alert, tier)),
                                 names.runbook_url(settings.runbook_base_url, service.service, alert, tier)))
     labels = {**service.labels, **slo.labels}
     window_labels, tier_labels = (names.WINDOW,), (names.TIER,)
@@ -412,7 +414,7 @@ def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: li
     # The SLO's own runbook, the ticket's where it has one: runbooks exist for tiers with alert pairs.
     tiers = {p.tier for p in pairs}
     route = next((r for r in sorted(routes, key=lambda r: r.tier != "ticket") if r.tier in tiers), routes[-1])
-    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.runbook_url)
+    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.tier)
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
