@@ -3,6 +3,7 @@ interval, with the budget burn-down, the budget as time, the worst group and the
 
 import copy
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -181,3 +182,23 @@ def test_every_panel_names_the_plugin_version_of_grafana_11_4_so_none_migrates(c
     text = json.dumps(dashboards(compiled))
     assert "null" not in text.replace('"null"', "")
     assert names.MANAGED_BY in text
+
+
+def test_the_settings_example_of_the_dashboard_docs_links_every_alert_and_runbook(tmp_path, slo):
+    [example] = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "dashboards.md").read_text(), re.S)
+    settings = write_spec(tmp_path, "slo-settings.yaml", example)
+    out = tmp_path / "out"
+    assert slo("compile", "--slos", ROOT / "slos", "--out", out, "--settings", settings).code == 0
+    assert [line.split(": ")[1] for line in slo("lint", "--slos", ROOT / "slos", "--settings", settings).lines
+            if "no-grafana-url" in line or "no-runbook-url" in line] == []
+    rules = [r for p in sorted((out / "prometheus").glob("*.rules.yml"))
+             for g in yaml.safe_load(p.read_text())["groups"] for r in g["rules"] if "alert" in r]
+    assert rules
+    for rule in rules:
+        path = rule["annotations"]["runbook_url"].removeprefix("https://github.com/acme/slos/blob/main/output/")
+        assert (out / path).is_file() and "runbook_path" not in rule["annotations"]
+        assert rule["annotations"]["dashboard_url"].startswith("https://grafana.acme.com/d/slo-")
+    payments = dashboards(out)["payments"]
+    assert {link["url"] for p in panels(payments) for link in p.get("links", [])} == {
+        f"https://github.com/acme/slos/blob/main/output/runbooks/payments/{name}-budget-burn-{tier}.md"
+        for name in ("payments-availability", "payments-api-latency") for tier in ("page", "ticket")}

@@ -81,15 +81,18 @@ def slo_row(slo: SLOPlan, y: int) -> list:
     def pid(offset: int) -> int:
         return names.panel_id(slo.position, offset)
 
+    def series(expr: str, ref: str, legend_format: str):
+        # At the rule interval: the recorded series have nothing finer, and nothing coarser hides a spike.
+        return query(expr, ref, legend_format, interval=durations.to_text(slo.rule_interval))
+
     sel, budget = selector(slo), number(slo.budget)
     objective = float(slo.objective)
     decimals = max(0, -slo.objective_percent.as_tuple().exponent)  # of the objective in percent: 99.9 has 1
     period_ratio = names.error_ratio(slo.period_text)
     budget_seconds = number(Decimal(slo.budget_time) / 1000)
-    step = durations.to_text(slo.rule_interval)  # the recorded series have nothing finer
     runbooks = runbook_links(slo)
-    burn_targets = [query(f"{names.error_ratio(w)}{sel} / {budget}", chr(ord("A") + i), legend(slo, w),
-                          interval=step) for i, w in enumerate(alert_windows(slo))]
+    burn_targets = [series(f"{names.error_ratio(w)}{sel} / {budget}", chr(ord("A") + i), legend(slo, w))
+                    for i, w in enumerate(alert_windows(slo))]
     pairs_text = "; ".join(f"{p.tier}: {p.long_text} and {p.short_text} above {number(p.burn_rate)}"
                            for p in slo.pairs) or "no alert tiers"
     of_worst = f" (worst {', '.join(slo.group_by)})" if slo.group_by else ""
@@ -117,7 +120,7 @@ def slo_row(slo: SLOPlan, y: int) -> list:
                     panels.TIMES, tier_thresholds(slo), 2, runbooks),
         panels.timeseries(pid(BUDGET_TREND), f"Error budget burn-down over {slo.period_text}",
                           at(8, y + 5, 16, 4),
-                          [query(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo), interval=step)], "percentunit",
+                          [series(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo))], "percentunit",
                           panels.budget_steps(), time_from=slo.period_text, soft_range=(0, 1),
                           description=f"The share of the error budget left, over the whole SLO period "
                                       f"({slo.period_text}) whatever the dashboard's time range."),
@@ -127,9 +130,8 @@ def slo_row(slo: SLOPlan, y: int) -> list:
                           f"fires when both windows of a pair exceed its burn rate: {pairs_text}. The SLO's "
                           f"firing alerts are drawn as red regions."),
         panels.timeseries(pid(RATES), f"Events and errors (rate over {slo.base_text})", at(0, y + 17, 12, 6),
-                          [query(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total"), interval=step),
-                           query(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"),
-                                 interval=step)],
+                          [series(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total")),
+                           series(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
                           RATE_UNIT[slo.sli.kind]),
         panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
                      [query(f"ALERTS{sel}", "A", table=True)],  # burn-rate and missing-data alerts
