@@ -213,7 +213,7 @@ class RawSLI(Model):
 
     The base window and an alert long window of up to an hour run it; the other windows average
     the base window's recorded values, so every base window counts alike whatever its traffic
-    (see the README).
+    (see docs/migrating.md).
     """
 
     error_ratio: WindowExpr

@@ -1,5 +1,5 @@
-"""Pyrra's examples: every one compiles and passes promtool, and the README sets Pyrra's windows and
-burn rates next to ours for every period the examples use (checked here, so it cannot go stale)."""
+"""Pyrra's examples: every one compiles and passes promtool, and docs/migrating.md sets Pyrra's
+windows and burn rates next to ours for every period the examples use (checked here, so it cannot go stale)."""
 
 import re
 from decimal import Decimal
@@ -65,10 +65,9 @@ def test_pyrra_kinds_map_to_the_v1_kinds(slo):
     assert kinds["pyrra-connect-latency.yaml"] == "events"  # native histogram, through histogram_fraction
 
 
-def _readme_rows() -> dict[str, list[list[str]]]:
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Pyrra's windows and ours"):]
-    section = section[:section.index("\n## ")] if "\n## " in section else section
+def _doc_rows() -> dict[str, list[list[str]]]:
+    text = (ROOT / "docs" / "migrating.md").read_text()
+    section = text.split("## Pyrra's windows and ours", 1)[1].split("\n#", 1)[0]
     rows: dict[str, list[list[str]]] = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -77,9 +76,9 @@ def _readme_rows() -> dict[str, list[list[str]]]:
     return rows
 
 
-def test_readme_sets_pyrra_windows_and_burn_rates_next_to_ours_for_every_example_period():
+def test_docs_set_pyrra_windows_and_burn_rates_next_to_ours_for_every_example_period():
     periods = {yaml.safe_load_all(p.read_text()).__next__()["spec"]["window"] for p in examples()}
-    rows = _readme_rows()
+    rows = _doc_rows()
     assert {durations.to_text(durations.parse(p)) for p in periods} == \
         {durations.to_text(durations.parse(p)) for p in rows}
     for period_text, table in rows.items():

@@ -2,7 +2,7 @@
 
 One object is one SLO; it becomes a service of that name with one SLO of the same name, so that
 two objects never clash. Pyrra's windows and burn rates differ from the compiler's tiers: the
-README puts them side by side.
+docs/migrating.md puts them side by side.
 """
 
 from decimal import Decimal, InvalidOperation

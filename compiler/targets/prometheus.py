@@ -52,7 +52,7 @@ def base_rates(slo: SLOPlan, window: str | None = None) -> tuple[str, str, bool]
                 _sum(by, f"count_over_time({m}[{w}])"), False)
     if sli.kind == "raw":
         # A ratio and no events: it counts as one event per sample, so longer windows average the
-        # base window's ratios (see the README); `>= 0` drops the NaN of an idle window.
+        # base window's ratios (see docs/migrating.md); `>= 0` drops the NaN of an idle window.
         ratio = f"({promql.with_window(sli.raw.error_ratio, w)}) >= 0"
         return ratio, f"0 * ({ratio}) + 1", False
     events = sli.events
