@@ -22,7 +22,7 @@ from pathlib import Path
 from compiler import durations, names, pipeline, serialize
 from compiler.plan import Plan, SLOPlan
 from compiler.targets import prometheus
-from tests import realprom
+from harness import prometheus as realprom
 
 from . import sloth_style, traffic
 

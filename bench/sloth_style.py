@@ -6,19 +6,20 @@ window set, burn rates and selectors are the plan's, so the two rule sets differ
 compute the windows.
 """
 
-from compiler import durations, names
+from compiler import durations, names, promql
 from compiler.plan import SLOPlan, number
 from compiler.targets import prometheus
 
-WINDOW = "sloth_window"
+WINDOW = names.SLOTH_WINDOW
 
 
 def _identity(slo: SLOPlan) -> dict[str, str]:
-    return {"sloth_id": f"{slo.service}-{slo.name}", "sloth_service": slo.service, "sloth_slo": slo.name}
+    return {names.SLOTH_ID: names.sloth_id(slo.service, slo.name), names.SLOTH_SERVICE: slo.service,
+            names.SLOTH_SLO: slo.name}
 
 
-def selector(slo: SLOPlan) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in _identity(slo).items()) + "}"
+def selector(slo: SLOPlan) -> promql.Selector:
+    return promql.equal("", _identity(slo).items())
 
 
 def _raw_ratio(slo: SLOPlan, window: str) -> str:

@@ -14,7 +14,6 @@ from decimal import Decimal
 from . import names, plan
 from .targets import prometheus
 
-TIERS = ("page", "ticket")
 # Artifact kinds by the folder they are written to (the layout of names.py's paths), in the order shown.
 KINDS = (("prometheus/", "rule files"), ("prometheus/tests/", "promtool tests"),
          ("kubernetes/", "PrometheusRule manifests"), ("grafana/", "dashboards"), ("runbooks/", "runbooks"))
@@ -172,7 +171,7 @@ def _match(before: list[Tier], after: list[Tier]) -> list[tuple[Tier | None, Tie
 
 def _tiers(old: plan.SLOPlan | None, new: plan.SLOPlan | None) -> list[TierChange]:
     changes = []
-    for tier in TIERS:
+    for tier in names.TIERS:
         before = [_tier(p) for p in old.pairs if p.tier == tier] if old else []
         after = [_tier(p) for p in new.pairs if p.tier == tier] if new else []
         changes += [TierChange(tier, a, b) for a, b in _match(before, after) if a != b]
@@ -182,7 +181,7 @@ def _tiers(old: plan.SLOPlan | None, new: plan.SLOPlan | None) -> list[TierChang
 def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None) -> SLOChange:
     current = new or old
     routing = []
-    for tier in TIERS:
+    for tier in names.TIERS:
         if tier in _enabled(old) & _enabled(new):
             routing += _values(alert_labels(old, tier), alert_labels(new, tier), f"{tier}: ")
     alert = Value("alert", old.alert, new.alert) if old and new and old.alert != new.alert else None
@@ -194,8 +193,8 @@ def _slo_change(status: str, old: plan.SLOPlan | None, new: plan.SLOPlan | None)
         old=objective(old) if old else None, new=objective(new) if new else None,
         sli=tuple(_values(sli_fields(old) if old else {}, sli_fields(new) if new else {})),
         tiers=tuple(_tiers(old, new)),
-        tiers_on=tuple(t for t in TIERS if old and t in _enabled(new) - _enabled(old)),
-        tiers_off=tuple(t for t in TIERS if new and t in _enabled(old) - _enabled(new)),
+        tiers_on=tuple(t for t in names.TIERS if old and t in _enabled(new) - _enabled(old)),
+        tiers_off=tuple(t for t in names.TIERS if new and t in _enabled(old) - _enabled(new)),
         routing=tuple(routing), alert=alert, missing_data=missing)
 
 
@@ -226,16 +225,16 @@ def _warnings(change: SLOChange, old: plan.SLOPlan | None, new: plan.SLOPlan | N
         warn("short-budget", f"an error budget of {plan.number(change.new.budget_minutes)} min of full outage per "
                              f"{new.period_text}: a single incident spends it before an alert can help")
     if not new:
-        pages = sum(p.tier == "page" for p in old.pairs)
+        pages = sum(p.tier == names.PAGE for p in old.pairs)
         if pages:
             warn("page-removed", f"removed with its {pages} page alert rule{'s' if pages > 1 else ''}: "
                                  f"nobody is paged for it any more")
         return found
     for tier in change.tiers_off:
-        effect = "nobody is paged for it any more" if tier == "page" else "a slow budget burn opens no ticket"
+        effect = "nobody is paged for it any more" if tier == names.PAGE else "a slow budget burn opens no ticket"
         warn("tier-off", f"the {tier} tier is turned off: {effect}")
     for tier_change in change.tiers:
-        if tier_change.tier == "page" and tier_change.new is None and "page" in _enabled(new):
+        if tier_change.tier == names.PAGE and tier_change.new is None and names.PAGE in _enabled(new):
             warn("page-removed", f"the page alert over {tier_change.old.windows} (burn rate "
                                  f"{plan.number(tier_change.old.burn_rate)}) is removed")
     if change.missing_data and change.missing_data.new is None:

@@ -1,4 +1,4 @@
-"""The `slo` command line. Exit codes: 0 success, 1 the input or a check said no, 2 wrong usage."""
+"""The `slo` command line; its exit codes are in `exits`."""
 
 import argparse
 import dataclasses
@@ -9,14 +9,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import __version__, changes, explain, gitref, lint, load, measure, names, pipeline, plan, promtool, review, write
+from .exits import OK, REFUSED, USAGE
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
 from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
 from .spec import Service, Settings
-
-OK, REFUSED, USAGE = 0, 1, 2
 
 
 def _paths(parser: argparse.ArgumentParser, out: bool = True) -> None:

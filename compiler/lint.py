@@ -11,25 +11,20 @@ line fills with an HTTP client.
 """
 
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterator, Protocol
 
 import promql_parser
 
-from . import durations, names, plan, promql, user_labels
+from . import durations, names, plan, promql, sli, user_labels
 from .plan import SLOPlan, number
 from .load import SETTINGS_FILE
-from .problems import Problem
+from .problems import ERROR, WARNING, Problem
 from .spec import Service, Settings
 from .targets import prometheus
 from .yamlpos import Document
 
-ERROR, WARNING = "error", "warning"
-COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
-# The default buckets of the official client libraries (Go, Java, Python, Ruby), in seconds.
-DEFAULT_BUCKETS = tuple(map(Decimal, ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
-                                      "10")))
 FULL_OUTAGE = Decimal(1)
 LIVE_LOOKBACK = "1h"  # a selector that matched nothing for this long is taken as matching nothing
 
@@ -79,14 +74,12 @@ class Subject:
         place = self.doc.problem(("slos", self.index, *path) if in_slo else path, "", at_key=at_key)
         return Finding(place.file, place.line, place.col, place.field, severity, code, message, fix)
 
+    def sli_finding(self, check: sli.Check) -> Finding:
+        return self.finding(("sli", self.slo.sli.kind, *check.path), check.severity, check.code, check.message,
+                            check.fix)
+
     def queries(self) -> list[Query]:
-        kind = self.slo.sli.kind
-        if kind in ("ratio", "events"):
-            paths = (("sli", kind, "errors"), ("sli", kind, "total"))
-        elif kind == "raw":
-            paths = (("sli", kind, "error_ratio"),) * 2
-        else:
-            paths = (("sli", kind, "histogram" if kind == "latency" else "metric"),) * 2
+        paths = [("sli", self.slo.sli.kind, *field) for field in self.slo.sli_kind.queries]
         errors, total, _ = prometheus.base_rates(self.slo)
         return [Query("errors", paths[0], promql.check(errors)), Query("total", paths[1], promql.check(total))]
 
@@ -120,18 +113,13 @@ def counters(subject: Subject) -> Iterator[Finding]:
             if call.func.name not in RATE_FUNCTIONS or not isinstance(call.args[0], promql_parser.MatrixSelector):
                 continue
             metric = promql.from_node(call.args[0].vector_selector).metric
-            if metric and not metric.endswith(COUNTER_SUFFIXES):
+            if metric and not metric.endswith(promql.COUNTER_SUFFIXES):
+                suffixes = ", ".join(promql.COUNTER_SUFFIXES)
                 yield subject.finding(
                     query.path, WARNING, "rate-of-non-counter",
-                    f"{call.func.name}() of {metric}, whose name is not a counter's ({', '.join(COUNTER_SUFFIXES)}): "
+                    f"{call.func.name}() of {metric}, whose name is not a counter's ({suffixes}): "
                     f"the rate of a gauge means nothing",
                     "use a counter, or the bool SLI for a 0/1 gauge")
-    if subject.slo.sli.kind == "bool":
-        metric = promql.selector(subject.slo.sli.bool.metric).metric
-        if metric.endswith(COUNTER_SUFFIXES):
-            yield subject.finding(("sli", "bool", "metric"), WARNING, "bool-of-counter",
-                                  f"{metric} is named like a counter, but a bool SLI reads a gauge that is 0 or 1",
-                                  "use the ratio SLI for counters")
 
 
 def selectors(subject: Subject) -> Iterator[Finding]:
@@ -147,29 +135,10 @@ def selectors(subject: Subject) -> Iterator[Finding]:
                 'name the metric, or add a label="value" matcher')
 
 
-def group_split(subject: Subject) -> Iterator[Finding]:
-    sli = subject.slo.sli
-    if sli.kind != "ratio":
-        return
-    errors, total = promql.selector(sli.ratio.errors), promql.selector(sli.ratio.total)
-    for i, name in enumerate(subject.slo.group_by):
-        if {m for m in errors.matchers if m.name == name} != {m for m in total.matchers if m.name == name}:
-            yield subject.finding(
-                ("sli", "ratio", "group_by", i), ERROR, "group-by-error-label",
-                f"errors and total select {name} differently, so grouping by {name} puts errors and good events "
-                f"in different groups: each group's error ratio is 0 or 1",
-                f"remove {name} from group_by")
-
-
-def threshold(subject: Subject) -> Iterator[Finding]:
-    sli = subject.slo.sli
-    if sli.kind == "latency" and sli.latency.threshold not in DEFAULT_BUCKETS:
-        le = number(sli.latency.threshold)
-        yield subject.finding(
-            ("sli", "latency", "threshold"), WARNING, "threshold-not-default-bucket",
-            f'{le}s is none of the client libraries\' default buckets: unless the histogram was given an le="{le}" '
-            f"bucket, no request counts as fast enough",
-            "use a bucket boundary of the histogram; `slo lint --prometheus URL` reads them")
+def kind_checks(subject: Subject) -> Iterator[Finding]:
+    """The checks of the SLO's own kind (`sli.Kind.checks`)."""
+    for check in subject.slo.sli_kind.checks(subject.slo.sli.body, subject.slo.group_by):
+        yield subject.sli_finding(check)
 
 
 def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
@@ -194,7 +163,7 @@ def budget(subject: Subject, settings: Settings) -> Iterator[Finding]:
                 f"{number(1 / slo.budget)}x (spending {spent:.2f}% of the budget in {pair.long_text}, not "
                 f"{number(pair.budget_spent)}%): the alert can never fire",
                 f"turn the tier off (alerting.{pair.tier}: false), or give it longer windows in the settings' tiers")
-        elif pair.tier == "page":
+        elif pair.tier == names.PAGE:
             fires.append(fire)
     if fires and min(fires) > budget_ms:
         yield subject.finding(
@@ -228,8 +197,9 @@ def external_labels(subject: Subject, external: dict[str, str], sloth_labels: bo
 
 
 def live_series(subject: Subject, server: Live) -> Iterator[Finding]:
-    if subject.slo.sli.kind == "latency":
-        yield from _live_histogram(subject, server)
+    own = subject.slo.sli_kind.live(subject.slo.sli.body, server, LIVE_LOOKBACK)
+    if own is not None:
+        yield from map(subject.sli_finding, own)
         return
     seen = set()
     for query in subject.queries():
@@ -249,35 +219,6 @@ def live_series(subject: Subject, server: Live) -> Iterator[Finding]:
                 yield subject.finding(query.path, ERROR, "selector-matches-nothing",
                                       f"{sel} matched no series in the last {LIVE_LOOKBACK}: the SLO measures nothing",
                                       "check the metric name and labels against the server")
-
-
-def _live_histogram(subject: Subject, server: Live) -> Iterator[Finding]:
-    sli = subject.slo.sli.latency
-    hist = promql.selector(sli.histogram)
-    buckets = hist.with_metric(hist.metric + "_bucket")
-    path = ("sli", "latency", "histogram")
-    found = server.query(f"count by (le) (last_over_time({buckets}[{LIVE_LOOKBACK}]))")
-    bounds = sorted({b for b in map(_bound, (r["metric"].get("le", "") for r in found)) if b is not None})
-    if not bounds:
-        yield subject.finding(path, ERROR, "selector-matches-nothing",
-                              f"{buckets} matched no series in the last {LIVE_LOOKBACK}: the SLO measures nothing",
-                              "check the histogram name (without _bucket) and labels against the server")
-    elif sli.threshold not in bounds:
-        finite = [b for b in bounds if b.is_finite()]
-        near = min(finite, key=lambda b: abs(b - sli.threshold), default=None)
-        yield subject.finding(
-            ("sli", "latency", "threshold"), ERROR, "missing-le-bucket",
-            f"{hist.metric} has no le=\"{number(sli.threshold)}\" bucket; its buckets are "
-            f"{', '.join(number(b) for b in finite) or 'only +Inf'}",
-            f"set threshold to a bucket boundary{f' such as {number(near)}' if near is not None else ''}, or add the "
-            f"bucket to the histogram")
-
-
-def _bound(le: str) -> Decimal | None:
-    try:
-        return Decimal(le)
-    except InvalidOperation:
-        return None
 
 
 def links(settings: Settings, settings_file: str) -> Iterator[Finding]:
@@ -315,8 +256,8 @@ def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Liv
     external = {**settings.external_labels, **(server.external_labels() if server else {})}
     findings: set[Finding] = set(links(settings, settings_file))
     for subject in subjects(specs, the_plan):
-        for check in (ranges(subject, settings), counters(subject), selectors(subject), group_split(subject),
-                      threshold(subject), budget(subject, settings),
+        for check in (ranges(subject, settings), counters(subject), selectors(subject), kind_checks(subject),
+                      budget(subject, settings),
                       external_labels(subject, external, settings.sloth_labels)):
             findings.update(check)
         if server is not None:

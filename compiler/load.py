@@ -8,7 +8,8 @@ from pydantic import BaseModel, ValidationError
 
 from . import formats, yamlpos
 from .problems import InputError, Problem
-from .spec import FieldError, Service, Settings
+from .fields import FieldError
+from .spec import Service, Settings
 
 SETTINGS_FILE = "slo-settings.yaml"
 SPEC_SUFFIXES = (".yaml", ".yml")

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
-from . import plan
+from . import plan, promql
 from .changes import Changes
 from .prometheus_api import PrometheusAPI
 from .targets import prometheus
@@ -53,8 +53,8 @@ def measure(url: str, slo: plan.SLOPlan) -> Measurement | None:
     group = max(ratios, key=lambda g: (ratios[g], g))
     ratio = max(ratios[group], Decimal(0))
     performance = ((1 - ratio) * 100).quantize(PLACES, rounding=ROUND_DOWN).normalize()
-    return Measurement(f"{slo.service}/{slo.name}", ", ".join(f'{k}="{v}"' for k, v in group), performance,
-                       slo.objective_percent, slo.period_text,
+    labels = ", ".join(str(promql.Matcher(k, "=", v)) for k, v in group)
+    return Measurement(f"{slo.service}/{slo.name}", labels, performance, slo.objective_percent, slo.period_text,
                        plan.budget_spent(slo.period, ratio, slo.budget, slo.period))
 
 

@@ -18,7 +18,9 @@ SHORT_WINDOW = "short_window"
 BURN_RATE = "burn_rate"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
                              "alertname", "le"})
-DEFAULT_SEVERITY = {"page": "critical", "ticket": "warning"}
+PAGE, TICKET = "page", "ticket"  # the alert tiers, fastest first
+TIERS = (PAGE, TICKET)
+DEFAULT_SEVERITY = {PAGE: "critical", TICKET: "warning"}
 # Sloth's labels, added too when the `sloth_labels` setting is on.
 SLOTH_ID = "sloth_id"
 SLOTH_SERVICE = "sloth_service"

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+ERROR, WARNING = "error", "warning"  # severities of a check's finding
+
 
 @dataclass(frozen=True, order=True)
 class Problem:

@@ -8,11 +8,13 @@ import json
 import re
 import re._parser as sre  # the standard library's regex parser, to read repetition counts
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 
 import promql_parser
 
 WINDOW_PLACEHOLDER = "$window"
+COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
 
 # MatchOp is not hashable; its int value is.
 _OPS = {int(promql_parser.MatchOp.Equal): "=", int(promql_parser.MatchOp.NotEqual): "!=",
@@ -40,12 +42,17 @@ class Selector:
     def with_metric(self, metric: str) -> "Selector":
         return Selector(metric, self.matchers)
 
-    def with_matcher(self, matcher: Matcher) -> "Selector":
-        return Selector(self.metric, self.matchers + (matcher,))
+    def with_matcher(self, *matchers: Matcher) -> "Selector":
+        return Selector(self.metric, self.matchers + matchers)
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.matchers))
         return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+
+
+def equal(metric: str, labels) -> Selector:
+    """The selector of `metric` (may be empty) whose labels equal the (name, value) pairs `labels`."""
+    return Selector(metric, tuple(Matcher(name, "=", value) for name, value in labels))
 
 
 # Prometheus' regular expressions (Go RE2) refuse a repetition count above 1000, also as the
@@ -155,3 +162,12 @@ def with_window(text: str, window: str) -> str:
 def canonical(text: str) -> str:
     """A whitespace-insensitive form for comparing two expressions."""
     return str(check(text))
+
+
+def number(value: Decimal) -> str:
+    """A decimal as PromQL and people write it: `0.001`, `14.4`, `3`, never `1E+1`."""
+    return format(value.normalize(), "f")
+
+
+def sum_by(labels: tuple[str, ...], inner: str) -> str:
+    return f"sum by ({', '.join(labels)}) ({inner})" if labels else f"sum({inner})"

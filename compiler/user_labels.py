@@ -13,7 +13,7 @@ from .yamlpos import Document, Path
 def places(service: Service, index: int) -> list[tuple[Path, str]]:
     """(path of the key from the document's root, label name) of every label the SLO at `index` sets."""
     slo = service.slos[index]
-    tiers = [(tier, getattr(slo.alerting, tier)) for tier in ("page", "ticket")]
+    tiers = [(tier, getattr(slo.alerting, tier)) for tier in names.TIERS]
     found = [(("labels", k), k) for k in service.labels]
     found += [(("slos", index, "labels", k), k) for k in slo.labels]
     found += [(("slos", index, "alerting", "labels", k), k) for k in slo.alerting.labels]

@@ -1,62 +1,19 @@
-"""A real Prometheus (Debian package) for tests: backfilled, on a free port of 127.0.0.1, always stopped."""
+"""A real Prometheus for tests (the runner shared with the benchmarks), and the history tests backfill it with."""
 
-import contextlib
-import json
 import re
-import shutil
-import socket
-import subprocess
-import time
-import urllib.parse
-import urllib.request
-from pathlib import Path
 from decimal import Decimal
-from typing import Iterator
-
-import pytest
 
 from compiler import plan as planning
 from compiler.targets import promtool_tests
+from harness.prometheus import Prometheus, backfill, free_port, running, stop, wait_ready
+
+__all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "synthetic_history", "BURN",
+           "HISTORY_MINUTES"]
 
 # Backfilled history: every SLO burns at 10x its budget for two hours.
 BURN = Decimal(10)
 HISTORY_MINUTES = 120
 _EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{url} did not become ready:\n{log.read_text()[-2000:]}")
-            time.sleep(0.2)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def backfill(promtool: str, openmetrics: str, data: Path) -> None:
-    """Write TSDB blocks from OpenMetrics text (`promtool tsdb create-blocks-from openmetrics`)."""
-    source = data.parent / f"{data.name}.om"
-    source.write_text(openmetrics)
-    subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-                   check=True, capture_output=True)
 
 
 def synthetic_history(the_plan: planning.Plan, end: int) -> str:
@@ -74,41 +31,3 @@ def synthetic_history(the_plan: planning.Plan, end: int) -> str:
                     lines.append(f"{item['series']} {start + step * i} {ts}")
     return "\n".join(sorted(lines, key=lambda line: (line.rsplit(" ", 2)[0], int(line.rsplit(" ", 1)[1])))) \
         + "\n# EOF\n"
-
-
-class Prometheus:
-    def __init__(self, base: str):
-        self.base = base
-
-    def get(self, path: str, **params) -> dict:
-        url = f"{self.base}{path}?{urllib.parse.urlencode(params)}" if params else f"{self.base}{path}"
-        with urllib.request.urlopen(url, timeout=30) as response:
-            return json.load(response)
-
-    def query(self, expr: str, **params) -> list[dict]:
-        body = self.get("/api/v1/query", query=expr, **params)
-        assert body["status"] == "success", body
-        return body["data"]["result"]
-
-
-@contextlib.contextmanager
-def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict | None = None,
-            extra_args: tuple[str, ...] = ()) -> Iterator[Prometheus]:
-    """Prometheus with these rule files over the TSDB at `data`, stopped on exit whatever happens."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.fail("prometheus is needed: run `make test` (installs it as root) or apt-get install prometheus")
-    config = work / "prometheus.yml"
-    config.write_text(json.dumps({"rule_files": [str(p) for p in rule_files], **(extra_config or {})}))
-    port = free_port()
-    log_path = work / "prometheus.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d", *extra_args],
-            stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)
-            yield Prometheus(f"http://127.0.0.1:{port}")
-        finally:
-            stop(process)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler import promql
-from compiler.targets import promtool_tests as synth
+from compiler import promql, synthetic
+from compiler.targets import promtool_tests
 from conftest import write_spec
 
 SPEC = """\
@@ -137,22 +137,22 @@ def test_a_short_scrape_gap_keeps_the_alert_windows(shop, promtool):
 @pytest.mark.parametrize("pattern", ["5..", "2..|3..", "(GET|POST)", "[45]\\d\\d", "a+b*c?", ".*", "x{3}"])
 def test_regex_examples_match_their_pattern(pattern):
     import re
-    example = synth._regex_example(pattern)
+    example = synthetic.regex_example(pattern)
     assert example is not None and re.fullmatch(pattern, example)
 
 
 def test_synthetic_counters_split_one_metric_into_errors_and_the_rest():
     errors = promql.selector('http_requests_total{job="a", code=~"5.."}')
     total = promql.selector('http_requests_total{job="a"}')
-    (bad, bad_rate), (good, good_rate) = synth._counters(errors, total, ("route",), Decimal("0.01"))
-    assert synth._matches(errors, bad) and synth._matches(total, bad)
-    assert synth._matches(total, good) and not synth._matches(errors, good)
+    (bad, bad_rate), (good, good_rate) = synthetic.counters(errors, total, ("route",), Decimal("0.01"))
+    assert synthetic.matches(errors, bad) and synthetic.matches(total, bad)
+    assert synthetic.matches(total, good) and not synthetic.matches(errors, good)
     assert (bad_rate, good_rate) == (Decimal(1), Decimal(99)) and bad["route"] == good["route"]
 
 
 def test_synthetic_counters_for_two_metrics():
     errors, total = promql.selector("app_errors_total"), promql.selector("app_requests_total")
-    (bad, bad_rate), (everything, all_rate) = synth._counters(errors, total, (), Decimal("0.5"))
+    (bad, bad_rate), (everything, all_rate) = synthetic.counters(errors, total, (), Decimal("0.5"))
     assert (bad["__name__"], everything["__name__"], bad_rate, all_rate) == \
         ("app_errors_total", "app_requests_total", Decimal(50), Decimal(100))
 
@@ -160,7 +160,7 @@ def test_synthetic_counters_for_two_metrics():
 @pytest.mark.parametrize("value, text", [(15.8, "15.8"), (1000, "1k"), (0.0123, "12.3m"), (0, "0"),
                                          (1234567, "1.235M")])
 def test_humanize_matches_prometheus(value, text):
-    assert synth.humanize(value) == text
+    assert promtool_tests.humanize(value) == text
 
 
 WEEK_SPEC = """\

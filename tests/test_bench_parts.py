@@ -8,7 +8,8 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from bench import corpus, evaluation, sloth_style, traffic
-from compiler import durations, names, pipeline, plan
+from compiler import durations, names, pipeline, plan, promql
+from compiler.plan import budget
 from compiler.targets import prometheus
 from conftest import write_spec
 
@@ -16,7 +17,7 @@ from conftest import write_spec
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=30_000, max_value=800 * durations.UNITS["d"]))
 def test_readable_picks_the_nearest_candidate_by_ratio(ms):
-    expected = min(plan._READABLE, key=lambda c: max(c / Decimal(ms), Decimal(ms) / c))
+    expected = min(budget._READABLE, key=lambda c: max(c / Decimal(ms), Decimal(ms) / c))
     assert plan.readable(Decimal(ms)) == expected
 
 
@@ -51,12 +52,12 @@ def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
     values = [(60 * m, 1 + m % 7) for m in range(0, 200) if m not in (70, 71, *range(115, 126))]
     rules = write_spec(tmp_path, "counts.rules.yml", yaml.safe_dump({"groups": [{"name": "counts", "rules": [
         {k: v for k, v in r.items() if k != "labels"} for r in prometheus._hour_counts(slo, rate, names.total_count, {})]}]}))
-    series = prometheus.selector(slo).replace("{", "{__name__=\"" + rate + "\", ", 1)
+    series = str(promql.Selector("", (promql.Matcher("__name__", "=", rate), *prometheus.selector(slo).matchers)))
     # A recorded rate that stops is marked stale, so the rules do not read it past the gap.
     steps = " ".join(str(dict(values).get(60 * m, "stale")) for m in range(0, 200))
     replayed = evaluation._hour_counts(rate, values)
     checks = [{"expr": record, "eval_time": f"{t // 60}m", "exp_samples": [
-                  {"labels": record + prometheus.selector(slo), "value": v}]}
+                  {"labels": str(prometheus.series(slo, record)), "value": v}]}
               for record, points in replayed.items() for t, v in points if t // 60 in (59, 60, 71, 72, 119, 120, 121, 180)]
     # The running count goes on through a gap within the hour and stops at the hour's end without
     # a rate; the whole hours are recorded once, from the rates.

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from markdown_it import MarkdownIt
 
-from compiler import write
+from compiler import promql, write
 from compiler.problems import Problem
 from conftest import ROOT, tree, write_spec
 from leaks import assert_no_leaks, forms, leaks
@@ -122,3 +122,10 @@ def test_user_text_in_runbooks_and_dashboard_panels_is_literal_markdown(tmp_path
     table = runbook.split("<table>")[1].split("</table>")[0]
     assert all(row.count("<td>") == 2 for row in table.split("<tr>")[2:])
     assert "<code>team=a`b|c</code>" in table
+
+
+@pytest.mark.parametrize("value, printed", [('a"b', '"a\\"b"'), ("a\\b", '"a\\\\b"'), ("line\nnext", '"line\\nnext"')])
+def test_every_selector_the_compiler_builds_escapes_its_values_and_parses_back(value, printed):
+    built = promql.equal("slo:objective:ratio", [("slo_service", value)]).with_matcher(promql.Matcher("g", "=~", value))
+    assert str(built) == f"slo:objective:ratio{{slo_service={printed}, g=~{printed}}}"
+    assert promql.selector(str(built)) == built

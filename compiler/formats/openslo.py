@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
                       create_model, model_validator)
 
-from .. import promql
+from .. import names, promql
 from ..problems import Problem
 from ..yamlpos import Document
 from .convert import Draft, percent, sloth_query, unsupported
@@ -427,7 +427,7 @@ def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, p
             for key, (value, sli_doc, came_from) in fields.items():
                 draft.put(to + ("sli", kind, key), value, came_from, sli_doc)
         if not alerts:
-            draft.put(to + ("alerting",), {"page": False, "ticket": False}, ("spec",), doc)
+            draft.put(to + ("alerting",), {names.PAGE: False, names.TICKET: False}, ("spec",), doc)
             draft.note(to + ("alerting",), "no alerts, as Sloth generates none for OpenSLO specs; remove this "
                                            "block to get the multi-window burn-rate alerts")
     return put

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .. import durations, promql
+from .. import durations, names, promql
 from ..problems import Problem
 from ..yamlpos import Document
 from .convert import Draft, percent, unsupported
@@ -220,8 +220,8 @@ def _alerting(doc: Document, slo: ServiceLevelObjective, to: tuple, draft: Draft
         draft.put(to + ("alerting", "name"), alerting.name, at + ("name",))
     if alerting.disabled or not alerting.burnrates:
         flag = "disabled" if alerting.disabled else "burnrates"
-        draft.put(to + ("alerting", "page"), False, at + (flag,))
-        draft.put(to + ("alerting", "ticket"), False, at + (flag,))
+        draft.put(to + ("alerting", names.PAGE), False, at + (flag,))
+        draft.put(to + ("alerting", names.TICKET), False, at + (flag,))
         return problems
     if alerting.absent is False:
         draft.put(to + ("alerting", "missing_data"), False, at + ("absent",))
@@ -229,9 +229,9 @@ def _alerting(doc: Document, slo: ServiceLevelObjective, to: tuple, draft: Draft
         draft.note(to + ("alerting",), "Pyrra's absent alert (on by default) is the missing-data ticket here, "
                                        "after `missing_data_for` of the settings")
     severities = alerting.severities
-    for tier, (first, second), keys in (("page", (severities.fast_burn, severities.medium_burn),
+    for tier, (first, second), keys in ((names.PAGE, (severities.fast_burn, severities.medium_burn),
                                          ("fastBurn", "mediumBurn")),
-                                        ("ticket", (severities.slow_burn, severities.long_term_burn),
+                                        (names.TICKET, (severities.slow_burn, severities.long_term_burn),
                                          ("slowBurn", "longTermBurn"))):
         if first != second and first and second:
             problems.append(unsupported(doc, at + ("severities", keys[1]), f"different severities within the "

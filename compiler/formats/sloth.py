@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 from pydantic.alias_generators import to_camel
 
+from .. import names
 from ..problems import Problem
 from ..yamlpos import Document
 from .convert import Draft, scalar_text, sloth_query, unsupported
@@ -188,7 +189,7 @@ def _alerting(doc: Document, alerting, at: tuple, to: tuple, draft: Draft) -> li
     if alerting.annotations:
         draft.put(to + ("annotations",), dict(alerting.annotations), at + ("annotations",))
     fields = type(alerting).model_fields
-    for ours, theirs in (("page", "page_alert"), ("ticket", "ticket_alert")):
+    for ours, theirs in ((names.PAGE, "page_alert"), (names.TICKET, "ticket_alert")):
         tier, key = getattr(alerting, theirs), fields[theirs].alias or theirs
         if tier.annotations:
             problems.append(unsupported(doc, at + (key, "annotations"), "annotations of one alert tier",

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import cli, load, names
+from .. import exits, load, names
 from . import grafana, promdir, report, ruler, rulefiles
 from .http import Client, Credentials, Failure, credentials, usable_url
 
@@ -100,14 +100,14 @@ def _finish(target: str, work: Callable[[], list[report.Outcome]], dry_run: bool
         outcomes = work()
     except Failure as exc:
         print(f"{target}: {exc}", file=sys.stderr)
-        return cli.REFUSED
+        return exits.REFUSED
     for line in report.changes(outcomes, dry_run):
         print(line)
     failed = report.failures(target, outcomes)
     for line in failed:
         print(line, file=sys.stderr)
     print(report.summary(target, outcomes, dry_run))
-    return cli.REFUSED if failed else cli.OK
+    return exits.REFUSED if failed else exits.OK
 
 
 def _grafana(args: argparse.Namespace) -> int:

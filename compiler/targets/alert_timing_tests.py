@@ -19,10 +19,11 @@ minutes to run. The plan's model follows any interval, so the checks stay exact 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import durations, names, serialize
+from .. import durations, names, promql, serialize
 from ..plan import Pair, Plan, ServicePlan, SLOPlan, model_interval, number, reset_time, time_to_fire
+from ..synthetic import Unsupported
 from . import prometheus, promtool_tests
-from .promtool_tests import GONE, QUIET, Unsupported, phased
+from .promtool_tests import GONE, QUIET, phased
 
 QUIET_BURN = Decimal("0.5")  # the SRE Workbook's example of a burn rate that must never alert
 TICKET_BURN = Decimal(2)
@@ -51,13 +52,12 @@ class Clock:
         return -(-ms // self.scrape)
 
 
-def _alerts(slo: SLOPlan, **matchers: str) -> str:
-    inner = ", ".join(f'{k}="{v}"' for k, v in {"alertname": slo.alert, **matchers}.items())
-    return f"ALERTS{{{inner}}}"
+def _alerts(slo: SLOPlan, labels: dict[str, str] | None = None) -> str:
+    return str(promql.equal("ALERTS", {"alertname": slo.alert, **(labels or {})}.items()))
 
 
 def _firing(slo: SLOPlan, pair: Pair) -> str:
-    return _alerts(slo, alertstate="firing", long_window=pair.long_text, short_window=pair.short_text)
+    return _alerts(slo, {"alertstate": "firing", names.LONG_WINDOW: pair.long_text, names.SHORT_WINDOW: pair.short_text})
 
 
 def _sample(slo: SLOPlan, pair: Pair, groups: dict[str, str]) -> dict:
@@ -106,7 +106,7 @@ def detection(slo: SLOPlan, pair: Pair, clock: Clock) -> dict | None:
 def outage(slo: SLOPlan, clock: Clock) -> list[dict]:
     """A full outage after a clean hour pages when the plan says; once it ends, each page tier stops
     when the plan says."""
-    pages = [p for p in slo.pairs if p.tier == "page" and p.error_ratio < 1]
+    pages = [p for p in slo.pairs if p.tier == names.PAGE and p.error_ratio < 1]
     if not pages:
         return []
     first = pages[0]  # the shortest windows; a longer tier's detection is checked by `detection`
@@ -128,7 +128,7 @@ def traffic_stops(slo: SLOPlan, clock: Clock) -> list[dict]:
     """With no traffic, windows without events have no ratio: never NaN or Inf in any slo:* series."""
     busy, quiet = clock.aligned(durations.parse("10m")), clock.aligned(durations.parse("1h") + 2 * clock.interval)
     series, _ = phased(slo, [(slo.budget, clock.scrapes(busy)), (QUIET, clock.scrapes(quiet))])
-    ours = f'{{__name__=~"slo:.+", {names.SERVICE}="{slo.service}", {names.SLO}="{slo.name}"}}'
+    ours = promql.Selector("", (promql.Matcher("__name__", "=~", "slo:.+"), *prometheus.selector(slo).matchers))
     # NaN and Inf fail both comparisons, so they would make the second count smaller.
     checks = [_expect(f"count({ours}) - count({ours} > -Inf < +Inf)", busy + quiet,
                       [{"labels": "{}", "value": 0}])]
@@ -168,7 +168,7 @@ def quiet(slo: SLOPlan, clock: Clock) -> list[dict]:
 def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
     """At a burn rate of 2 after 3 clean days, a ticket opens between the ticket tiers' detection
     times, and no page fires."""
-    tickets = [p for p in slo.pairs if p.tier == "ticket" and p.burn_rate < TICKET_BURN]
+    tickets = [p for p in slo.pairs if p.tier == names.TICKET and p.burn_rate < TICKET_BURN]
     if not tickets or TICKET_BURN * slo.budget >= 1:
         return []
     ratio = TICKET_BURN * slo.budget
@@ -176,11 +176,11 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
     fires = [clock.fire(slo, p, ratio) for p in tickets]
     first, end = onset + min(fires) - clock.interval, onset + max(fires)
     series, groups = phased(slo, [(Decimal(0), clock.scrapes(onset)), (ratio, clock.scrapes(end - onset))])
-    ticket = _alerts(slo, alertstate="firing", slo_severity="ticket")
+    ticket = _alerts(slo, {"alertstate": "firing", names.TIER: names.TICKET})
     checks = [_expect(f"count_over_time({ticket}[{durations.to_text(first)}])", first, []),
               _expect(ticket, end, sorted((_sample(slo, p, groups) for p in tickets), key=lambda s: s["labels"]))]
-    if all(p.burn_rate > TICKET_BURN for p in slo.pairs if p.tier == "page"):
-        checks.append(_expect(f"count_over_time({_alerts(slo, slo_severity='page')}[{durations.to_text(end)}])",
+    if all(p.burn_rate > TICKET_BURN for p in slo.pairs if p.tier == names.PAGE):
+        checks.append(_expect(f"count_over_time({_alerts(slo, {names.TIER: names.PAGE})}[{durations.to_text(end)}])",
                               end, []))
     return [_test(slo, f"at {number(TICKET_BURN)}x the budget after {durations.human(onset)} clean, a ticket "
                        f"opens after {durations.human(min(fires))} to {durations.human(max(fires))} and nothing pages",

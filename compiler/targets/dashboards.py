@@ -11,23 +11,21 @@ from decimal import Decimal
 
 from grafanalib import core as g
 
-from .. import durations, markdown, names, plan as planning
+from .. import durations, markdown, names, plan as planning, promql
 from ..plan import Plan, ServicePlan, SLOPlan, number
 from . import panels, prometheus
 from .panels import BAD, GOOD, WARN, at, query, steps
 
 ROW_HEIGHT = 23  # grid units of one SLO's block, its row panel included
-TIER_COLOUR = {"ticket": WARN, "page": BAD}
-RATE_UNIT = {"ratio": "reqps", "latency": "reqps", "events": "ops", "bool": "none", "raw": "none"}
+TIER_COLOUR = {names.TICKET: WARN, names.PAGE: BAD}
 # Offsets of an SLO's panels in its block of ids (names.panel_id); alerts link to the burn rate.
 TEXT, OBJECTIVE, SLI, BUDGET, BURN_NOW, BUDGET_TREND, RATES, ALERTS, BUDGET_TIME = 1, 2, 3, 4, 6, 7, 8, 9, 10
 BURN_RATE = names.BURN_RATE_PANEL
 
 
-def selector(slo: SLOPlan) -> str:
+def selector(slo: SLOPlan) -> promql.Selector:
     """The SLO's recorded series, narrowed by the dashboard's variable of each group label."""
-    groups = "".join(f', {g}=~"${g}"' for g in slo.group_by)
-    return prometheus.selector(slo)[:-1] + groups + "}"
+    return prometheus.selector(slo).with_matcher(*(promql.Matcher(g, "=~", f"${g}") for g in slo.group_by))
 
 
 def legend(slo: SLOPlan, prefix: str = "") -> str:
@@ -47,7 +45,7 @@ def tier_thresholds(slo: SLOPlan) -> list[dict]:
     return steps(GOOD, *((colour, float(rate)) for rate, colour in sorted(rates.items())))
 
 
-def worst(slo: SLOPlan, aggregation: str, expr: str) -> str:
+def worst(slo: SLOPlan, aggregation: str, expr: str | promql.Selector) -> str | promql.Selector:
     """`expr` reduced to its worst group where the SLO is grouped, for a stat of one value."""
     return f"{aggregation}({expr})" if slo.group_by else expr
 
@@ -81,17 +79,16 @@ def slo_row(slo: SLOPlan, y: int) -> list:
     def pid(offset: int) -> int:
         return names.panel_id(slo.position, offset)
 
-    def series(expr: str, ref: str, legend_format: str):
+    def series(expr: str | promql.Selector, ref: str, legend_format: str):
         # At the rule interval: the recorded series have nothing finer, and nothing coarser hides a spike.
         return query(expr, ref, legend_format, interval=durations.to_text(slo.rule_interval))
 
     sel, budget = selector(slo), number(slo.budget)
     objective = float(slo.objective)
     decimals = max(0, -slo.objective_percent.as_tuple().exponent)  # of the objective in percent: 99.9 has 1
-    period_ratio = names.error_ratio(slo.period_text)
     budget_seconds = number(Decimal(slo.budget_time) / 1000)
     runbooks = runbook_links(slo)
-    burn_targets = [series(f"{names.error_ratio(w)}{sel} / {budget}", chr(ord("A") + i), legend(slo, w))
+    burn_targets = [series(prometheus.burn_rate(slo, w, sel), chr(ord("A") + i), legend(slo, w))
                     for i, w in enumerate(alert_windows(slo))]
     pairs_text = "; ".join(f"{p.tier}: {p.long_text} and {p.short_text} above {number(p.burn_rate)}"
                            for p in slo.pairs) or "no alert tiers"
@@ -101,26 +98,27 @@ def slo_row(slo: SLOPlan, y: int) -> list:
         panels.row(pid(0), title, y),
         panels.text(pid(TEXT), "About", at(0, y + 1, 8, 16), about(slo)),
         panels.stat(pid(OBJECTIVE), "Objective", at(8, y + 1, 3, 4),
-                    [query(f"{names.OBJECTIVE}{prometheus.selector(slo)}", "A", instant=True)],
+                    [query(prometheus.series(slo, names.OBJECTIVE), "A", instant=True)],
                     "percentunit", steps(GOOD), decimals),
         panels.stat(pid(SLI), f"SLI over {slo.period_text}{of_worst}", at(11, y + 1, 3, 4),
-                    [query(worst(slo, "min", f"1 - {period_ratio}{sel}"), "A", instant=True)],
+                    [query(worst(slo, "min", f"1 - {sel.with_metric(names.error_ratio(slo.period_text))}"), "A",
+                           instant=True)],
                     "percentunit", steps(BAD, (GOOD, objective)), decimals + 1),
         panels.stat(pid(BUDGET), f"Error budget left{of_worst}", at(14, y + 1, 3, 4),
-                    [query(worst(slo, "min", f"{names.BUDGET_REMAINING}{sel}"), "A", instant=True)],
+                    [query(worst(slo, "min", sel.with_metric(names.BUDGET_REMAINING)), "A", instant=True)],
                     "percentunit", panels.budget_steps(), 1),
         panels.stat(pid(BUDGET_TIME), f"Budget left as full outage{of_worst}", at(17, y + 1, 4, 4),
-                    [query(worst(slo, "min", f"clamp_min({names.BUDGET_REMAINING}{sel}, 0) * {budget_seconds}"),
-                           "A", instant=True)],
+                    [query(worst(slo, "min", f"clamp_min({sel.with_metric(names.BUDGET_REMAINING)}, 0) * "
+                                             f"{budget_seconds}"), "A", instant=True)],
                     "dtdurations", steps(BAD, (WARN, 0.0), (GOOD, float(budget_seconds) / 4)), None, [],
                     f"How long a full outage may last before the budget over {slo.period_text} is spent "
                     f"(of {durations.human(slo.budget_time)} in all)."),
         panels.stat(pid(BURN_NOW), f"Burn rate over {slo.base_text}{of_worst}", at(21, y + 1, 3, 4),
-                    [query(worst(slo, "max", f"{names.CURRENT_BURN_RATE}{sel}"), "A", instant=True)],
+                    [query(worst(slo, "max", sel.with_metric(names.CURRENT_BURN_RATE)), "A", instant=True)],
                     panels.TIMES, tier_thresholds(slo), 2, runbooks),
         panels.timeseries(pid(BUDGET_TREND), f"Error budget burn-down over {slo.period_text}",
                           at(8, y + 5, 16, 4),
-                          [series(f"{names.BUDGET_REMAINING}{sel}", "A", legend(slo))], "percentunit",
+                          [series(sel.with_metric(names.BUDGET_REMAINING), "A", legend(slo))], "percentunit",
                           panels.budget_steps(), time_from=slo.period_text, soft_range=(0, 1),
                           description=f"The share of the error budget left, over the whole SLO period "
                                       f"({slo.period_text}) whatever the dashboard's time range."),
@@ -130,11 +128,11 @@ def slo_row(slo: SLOPlan, y: int) -> list:
                           f"fires when both windows of a pair exceed its burn rate: {pairs_text}. The SLO's "
                           f"firing alerts are drawn as red regions."),
         panels.timeseries(pid(RATES), f"Events and errors (rate over {slo.base_text})", at(0, y + 17, 12, 6),
-                          [series(f"{names.total_rate(slo.base_text)}{sel}", "A", legend(slo, "total")),
-                           series(f"{names.errors_rate(slo.base_text)}{sel}", "B", legend(slo, "errors"))],
-                          RATE_UNIT[slo.sli.kind]),
+                          [series(sel.with_metric(names.total_rate(slo.base_text)), "A", legend(slo, "total")),
+                           series(sel.with_metric(names.errors_rate(slo.base_text)), "B", legend(slo, "errors"))],
+                          slo.sli_kind.rate_unit),
         panels.table(pid(ALERTS), "Active alerts (pending and firing)", at(12, y + 17, 12, 6),
-                     [query(f"ALERTS{sel}", "A", table=True)],  # burn-rate and missing-data alerts
+                     [query(sel.with_metric("ALERTS"), "A", table=True)],  # burn-rate and missing-data alerts
                      [{"id": "organize", "options": {"excludeByName": {"Time": True, "Value": True,
                                                                        "__name__": True}}}]),
     ]
@@ -142,13 +140,13 @@ def slo_row(slo: SLOPlan, y: int) -> list:
 
 def alerts_annotation(slo: SLOPlan) -> dict:
     """The SLO's firing alerts, drawn on its burn-rate panel from firing to resolved."""
-    return panels.alerts_annotation(f"{slo.name} alerts", f'ALERTS{{alertstate="firing", {selector(slo)[1:]}',
-                                    [names.panel_id(slo.position, BURN_RATE)])
+    firing = promql.equal("ALERTS", [("alertstate", "firing")]).with_matcher(*selector(slo).matchers)
+    return panels.alerts_annotation(f"{slo.name} alerts", firing, [names.panel_id(slo.position, BURN_RATE)])
 
 
 def variables(service: ServicePlan, datasource: str) -> list[g.Template]:
     groups = sorted({g for slo in service.slos for g in slo.group_by})
-    values_of = f'{names.BUDGET_REMAINING}{{{names.SERVICE}="{service.name}"}}'
+    values_of = str(promql.equal(names.BUDGET_REMAINING, [(names.SERVICE, service.name)]))
     return [panels.datasource_variable(datasource)] + [panels.label_variable(g, values_of) for g in groups]
 
 

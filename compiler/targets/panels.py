@@ -63,10 +63,11 @@ def budget_steps() -> list[dict]:
     return steps(BAD, (WARN, 0.0), (GOOD, 0.25))
 
 
-def query(expr: str, ref: str, legend: str = "", instant: bool = False, table: bool = False,
+def query(expr: str | promql.Selector, ref: str, legend: str = "", instant: bool = False, table: bool = False,
           interval: str = "") -> g.Target:
     """A Prometheus query; `table` ones are instant and keep every label as a column. `interval`
     is the shortest step: a series recorded at the rule interval has nothing finer to show."""
+    expr = str(expr)
     promql.check(with_all(expr))  # every query we write parses, or compiling fails loudly
     return g.Target(expr=expr, refId=ref, legendFormat=legend, instant=instant or table, datasource=DATASOURCE,
                     format="table" if table else "time_series", interval=interval, intervalFactor=1)
@@ -147,9 +148,10 @@ def label_variable(label: str, values_of: str) -> g.Template:
                       includeAll=True, multi=True, allValue=ALL, default="$__all", refresh=2)
 
 
-def alerts_annotation(name: str, expr: str, panel_ids: list[int]) -> dict:
+def alerts_annotation(name: str, expr: str | promql.Selector, panel_ids: list[int]) -> dict:
     """Firing alerts drawn on the given panels, a region from firing to resolved."""
-    promql.check(expr)
+    expr = str(expr)
+    promql.check(with_all(expr))
     return {"name": name, "datasource": DATASOURCE, "enable": True, "hide": False, "iconColor": BAD,
             "expr": expr, "filter": {"exclude": False, "ids": panel_ids}}
 

@@ -55,15 +55,14 @@ def load_templates(settings_file: Path, settings: Settings) -> tuple[tuple[str, 
 
 
 def _pair(slo: SLOPlan, pair: planning.Pair) -> dict:
-    sel, budget = prometheus.selector(slo), number(slo.budget)
     return {
         "long": pair.long_text, "short": pair.short_text, "for": pair.for_text if pair.for_ else "",
         "burn_rate": number(pair.burn_rate), "error_ratio": number(pair.error_ratio * 100),
         "budget_spent": number(pair.budget_spent),
         "budget_spent_time": durations.human(planning.budget_time(slo.budget, slo.period, pair.budget_spent / 100)),
         "exhaustion": durations.human(planning.exhaustion(pair.burn_rate, slo.period)),
-        "long_query": f"{names.error_ratio(pair.long_text)}{sel} / {budget}",
-        "short_query": f"{names.error_ratio(pair.short_text)}{sel} / {budget}",
+        "long_query": prometheus.burn_rate(slo, pair.long_text),
+        "short_query": prometheus.burn_rate(slo, pair.short_text),
     }
 
 
