@@ -3,29 +3,42 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: compile check test diff bench promtool clean
+.PHONY: compile check test diff bench install venv promtool clean
 
 compile: $(VENV)/.installed
 	$(BIN)/slo compile
 
+# promtool on output/; with BASE (make check BASE=origin/main) the unit tests only of the SLOs changed since it.
 check: compile promtool
-	$(BIN)/slo check
+	$(BIN)/slo check $(if $(BASE),--changed $(BASE))
 
-test: $(VENV)/.installed promtool
+test: $(VENV)/.installed-test promtool
 	$(BIN)/python -m pytest -q
 
 # What the SLO changes mean against a git ref, as Markdown for review: make diff BASE=origin/main
-BASE ?= main
 diff: $(VENV)/.installed
-	@$(BIN)/slo diff $(BASE)
+	@$(BIN)/slo diff $(or $(BASE),main)
 
 # Compile speed and rule evaluation cost against their baselines (docs/performance.md); not a test.
 bench: $(VENV)/.installed promtool
 	$(BIN)/python -m bench
 
-# The virtual environment, rebuilt when the dependencies change.
+# `slo` on the PATH: a link in BINDIR to the one in .venv, which follows this checkout.
+BINDIR ?= $(HOME)/.local/bin
+install: $(VENV)/.installed
+	mkdir -p $(BINDIR)
+	ln -sf $(abspath $(BIN))/slo $(BINDIR)/slo
+
+venv: $(VENV)/.installed
+
+# The virtual environment with what compiling needs, rebuilt when the dependencies change; the
+# test extras only for make test.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 

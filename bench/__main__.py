@@ -1,7 +1,7 @@
 """`make bench`: compile speed, rule evaluation cost and series count, printed side by side.
 
-python -m bench [--only compile|rules] [--profile] [sizes...]; see --help. Needs promtool and
-prometheus (Debian package `prometheus`) for the rule part. Every figure of one run is measured
+python -m bench [--only compile|rules|check] [--profile] [sizes...]; see --help. Needs promtool and
+prometheus (Debian package `prometheus`) for the rule and check parts. Every figure of one run is measured
 on the same machine in the same run, so the ratios hold even when the machine is busy.
 """
 
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import compile_speed, corpus, evaluation, traffic
+from . import check_speed, compile_speed, corpus, evaluation, traffic
 
 START = time.monotonic()
 
@@ -57,9 +57,24 @@ def bench_rules(work: Path, args: argparse.Namespace) -> None:
     print("\n".join(evaluation.report(ours, sloth)))
 
 
-def main(argv: list[str] | None = None) -> int:
+def bench_check(work: Path, args: argparse.Namespace) -> None:
+    if shutil.which("promtool") is None:
+        sys.exit("bench: promtool is needed (Debian/Ubuntu: apt-get install prometheus)")
+    runs = []
+    for size in args.check_sizes:
+        progress(f"check: {size} SLOs in one service, --jobs {args.jobs}")
+        runs.append(check_speed.measure(work / "check" / f"one-{size}", 1, size, args.jobs))
+    repository = None
+    if args.check_services:
+        progress(f"check: {args.check_services} services of {args.check_slos} SLOs, --jobs {args.jobs}")
+        repository = check_speed.measure(work / "check" / "repository", args.check_services, args.check_slos,
+                                         args.jobs)
+    print("\n".join(check_speed.report(runs, repository, args.check_services, args.jobs)))
+
+
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("compile", "rules"), help="run one part only")
+    parser.add_argument("--only", choices=("compile", "rules", "check"), help="run one part only")
     parser.add_argument("--profile", action="store_true", help="also print where compile spends its time")
     parser.add_argument("--services", type=int, default=500, help="compile: services (default 500)")
     parser.add_argument("--slos-per-service", type=int, default=4, help="compile: SLOs per service (default 4)")
@@ -73,7 +88,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=int, default=20,
                         help="rules: evaluation interval in seconds while measuring (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rules: evaluations measured (default 3)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--check-sizes", type=int, nargs="+", default=[1, 8, 32],
+                        help="check: SLOs in one service, one run each (default 1 8 32)")
+    parser.add_argument("--check-services", type=int, default=10,
+                        help="check: services of the repository timed as a whole, 0 for none (default 10)")
+    parser.add_argument("--check-slos", type=int, default=10, help="check: SLOs per service (default 10)")
+    parser.add_argument("--jobs", type=int, default=2, help="check: slo check --jobs (default 2)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="slo-bench-") as folder:
         work = Path(folder)
@@ -81,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_compile(work, args)
         if args.only in (None, "rules"):
             bench_rules(work, args)
+        if args.only in (None, "check"):
+            bench_check(work, args)
     progress("done")
     return 0
 

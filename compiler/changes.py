@@ -14,9 +14,10 @@ from decimal import Decimal
 from . import names, plan
 from .targets import prometheus
 
-# Artifact kinds by the folder they are written to (the layout of names.py's paths), in the order shown.
-KINDS = (("prometheus/", "rule files"), ("prometheus/tests/", "promtool tests"),
-         ("kubernetes/", "PrometheusRule manifests"), ("grafana/", "dashboards"), ("runbooks/", "runbooks"))
+# The kinds of output files (names.LAYOUT) as a reviewer reads them, in the order shown.
+KINDS = (((names.RULES,), "rule files"), ((names.SLO_RULES, names.TESTS), "promtool tests"),
+         ((names.KUBERNETES,), "PrometheusRule manifests"),
+         ((names.DASHBOARD, names.OVERVIEW_DASHBOARD, names.PROVISIONING), "dashboards"), ((names.RUNBOOK,), "runbooks"))
 _PER_PAIR = (names.LONG_WINDOW, names.SHORT_WINDOW, names.BURN_RATE)
 
 
@@ -267,9 +268,9 @@ def _slos(p: plan.Plan) -> dict[tuple[str, str], plan.SLOPlan]:
 
 
 def kind(path: str) -> str:
-    """The kind of an artifact: that of the longest folder prefix it is under."""
-    under = [(len(prefix), label) for prefix, label in KINDS if path.startswith(prefix)]
-    return max(under)[1] if under else "other files"
+    """How a reviewer reads the kind of an artifact."""
+    found = names.layout_entry(path)["kind"]
+    return next((label for kinds, label in KINDS if found in kinds), "other files")
 
 
 def _rules(p: plan.Plan) -> tuple[int, dict[str, str], set[str]]:

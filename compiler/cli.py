@@ -2,20 +2,27 @@
 
 import argparse
 import dataclasses
+import difflib
 import json
+import os
+import re
 import sys
 import tempfile
+import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import __version__, changes, explain, gitref, lint, load, measure, names, pipeline, plan, promtool, review, write
+from . import (__version__, backtest, changes, check, durations, explain, gitref, lint, load, measure, names, pipeline,
+               plan, promtool, review, starter, write)
 from .exits import OK, REFUSED, USAGE
+from .fields import NAME_PATTERN
 from .formats import emit
 from .load import SETTINGS_FILE
 from .problems import InputError, Problem
-from .prometheus_api import TOKEN_ENV, PrometheusAPI, Unreachable
+from .prometheus_api import TIMEOUT_SECONDS, TOKEN_ENV, PrometheusAPI, Unreachable
 from .push import commands as push
 from .spec import Service, Settings
+from .targets import promtool_tests
 
 
 def _paths(parser: argparse.ArgumentParser, out: bool = True) -> None:
@@ -40,7 +47,10 @@ def _lint_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    return _linted(args, *pipeline.specs_and_plan(args.slos, args.settings))
+
+
+def _linted(args: argparse.Namespace, specs: list, the_plan: plan.Plan) -> int:
     server = PrometheusAPI(args.prometheus) if args.prometheus else None
     findings = lint.lint(specs, the_plan, server, args.settings.name)
     for finding in findings:
@@ -49,16 +59,42 @@ def _lint(args: argparse.Namespace) -> int:
     return REFUSED if failing else OK
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _base_manifest(ref: str, out: Path) -> list[dict] | None:
+    """The manifest entries of `out` as of git ref `ref`; None when that commit has none of this version."""
+    data = gitref.file_at(ref, out / write.MANIFEST)
+    return write.entries(data) if data is not None else None
+
+
+def _progress(message: str) -> None:
+    print(f"slo check: {message}", file=sys.stderr, flush=True)
+
+
 def _check(args: argparse.Namespace) -> int:
-    linted = _lint(args)
+    specs, the_plan = pipeline.specs_and_plan(args.slos, args.settings)
+    linted = _linted(args, specs, the_plan)
     try:
-        failures = promtool.check(args.out)
-    except promtool.Missing as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
-    for failure in failures:
-        print(failure, file=sys.stderr)
-    return REFUSED if failures or linted else OK
+        entries = write.check_fresh(args.out, pipeline.render(the_plan))
+        base = _base_manifest(args.changed, args.out) if args.changed else None
+        summary = check.run(args.out, entries, check.changed(entries, base), args.jobs, _progress)
+    except gitref.Refused as exc:
+        print(f"slo: check: {exc}", file=sys.stderr)
+        return USAGE
+    for failure in summary.failures:
+        print(f"promtool {' '.join(failure.args)}: failed\n{failure.output}", file=sys.stderr)
+    untested = [f"{s.name}/{slo.name}" for s in the_plan.services for slo in s.slos
+                if promtool_tests.unsupported(slo)]
+    skipped = f", {summary.unchanged} skipped as unchanged since {args.changed}" if args.changed else ""
+    without = f", {len(untested)} without synthetic traffic ({', '.join(untested)})" if untested else \
+        ", 0 without synthetic traffic"
+    verdict = f"{len(summary.failures)} files failed" if summary.failures else "all passed"
+    _progress(f"{summary.tested} SLOs checked{skipped}{without}; {verdict} in {summary.seconds:.0f}s")
+    return REFUSED if summary.failures or linted else OK
 
 
 def _percent(text: str) -> Decimal:
@@ -71,12 +107,31 @@ def _percent(text: str) -> Decimal:
     return value
 
 
+LISTED_SLOS = 20  # on one line of an error message
+
+
+def _suggest(wanted: str, the_plan: plan.Plan) -> str:
+    """Did you mean, and the SLOs there are: those of the service named, else all of them."""
+    known = [f"{s.name}/{o.name}" for s in the_plan.services for o in s.slos]
+    service, _, name = wanted.partition("/")
+    listed = [k for k in known if k.startswith(f"{service}/")]
+    if listed:  # the service is right: only the SLO's name can be misspelt
+        close = [f"{service}/{c}" for c in difflib.get_close_matches(name, [k.partition("/")[2] for k in listed], 1)]
+    else:
+        listed, close = known, difflib.get_close_matches(wanted, known, 1)
+    more = f" and {len(listed) - LISTED_SLOS} more" if len(listed) > LISTED_SLOS else ""
+    if not known:
+        return "; it holds no SLOs"
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"; {guess}SLOs: {', '.join(listed[:LISTED_SLOS])}{more} (write SERVICE/SLO)"
+
+
 def _explain(args: argparse.Namespace) -> int:
     service, _, name = args.slo.partition("/")
     the_plan = pipeline.build_plan(args.slos, args.settings)
     found = the_plan.slo(service, name)
     if found is None:
-        print(f"slo: no SLO {args.slo!r} under {args.slos} (write SERVICE/SLO)", file=sys.stderr)
+        print(f"slo: no SLO {args.slo!r} under {args.slos}{_suggest(args.slo, the_plan)}", file=sys.stderr)
         return REFUSED
     sys.stdout.write(explain.explain(found, args.error_rate, the_plan.settings.rule_interval,
                                      the_plan.settings.scrape_interval))
@@ -88,7 +143,43 @@ def _import(args: argparse.Namespace) -> int:
     docs = load.spec_documents(label, load.read(args.file, label))
     if not docs:
         raise InputError([Problem(label, 1, 1, "", "holds no SLOs: its objects define none")])
+    for doc, service in docs:
+        _refusals(doc, service, Path(SETTINGS_FILE))
     sys.stdout.write("---\n".join(emit.spec(doc) for doc, _ in docs))
+    return OK
+
+
+def _refusals(doc, service: Service, settings: Path) -> None:
+    """Notes in the imported spec on what `slo lint` would refuse, at the field it names."""
+    try:
+        the_plan = plan.build([(doc, service)], load.settings(settings))
+    except InputError:
+        return  # compiling the imported spec reports these, each at its place
+    # Findings name their place in the original file: the note goes to the v1 field that came from there.
+    places = {}
+    for path in sorted(getattr(doc, "origin", {}), key=len, reverse=True):
+        place = doc.problem(path, "")
+        places.setdefault((place.line, place.col), path)
+    for finding in lint.lint([(doc, service)], the_plan):
+        if finding.severity == lint.ERROR and (finding.line, finding.col) in places:
+            doc.notes.setdefault(places[finding.line, finding.col], []).append(
+                f"slo lint refuses this: {finding.code}: {finding.message}; fix: {finding.fix}")
+
+
+def _init(args: argparse.Namespace) -> int:
+    if not re.fullmatch(NAME_PATTERN, args.service):
+        print(f"slo: init: {args.service!r} is no service name: lowercase letters, digits and inner dashes",
+              file=sys.stderr)
+        return USAGE
+    target = args.slos / f"{args.service}.yaml"
+    if target.exists():
+        print(f"slo: {target}: already exists; edit it, or delete it to start again", file=sys.stderr)
+        return REFUSED
+    found = starter.discover(PrometheusAPI(args.prometheus), args.service) if args.prometheus else None
+    text = starter.spec_text(args.service, found)
+    load.spec_documents(str(target), text)  # a starter that does not load is our bug, never written
+    args.slos.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
     return OK
 
 
@@ -100,6 +191,8 @@ def _side(slos: Path, settings: Path) -> plan.Plan:
 
 
 def _diff(args: argparse.Namespace) -> int:
+    if args.backtest and not args.prometheus:
+        args.usage("--backtest needs --prometheus URL: the history is read from there")
     problems = []
     try:
         with tempfile.TemporaryDirectory(prefix="slo-diff-") as folder:
@@ -111,9 +204,6 @@ def _diff(args: argparse.Namespace) -> int:
     except gitref.Refused as exc:
         print(f"slo: diff: {exc}", file=sys.stderr)
         return USAGE
-    except gitref.Missing as exc:
-        print(f"slo: {exc}", file=sys.stderr)
-        return REFUSED
     try:
         new = _side(args.slos, args.settings)
     except InputError as exc:
@@ -121,18 +211,32 @@ def _diff(args: argparse.Namespace) -> int:
     if problems:
         raise InputError(problems)
     found = changes.compare(old, new, pipeline.render(old), pipeline.render(new))
-    measured = {}
+    measured, backtests = {}, {}
     if args.prometheus:
+        api = PrometheusAPI(args.prometheus, args.timeout)
         try:
-            measured = measure.changed(args.prometheus, new, found)
+            measured = measure.changed(api, new, found)
+            if args.backtest:
+                backtests = backtest.run(api, backtest.sides(old, new, found), args.backtest, time.time(),
+                                         lambda line: print(f"slo: {line}", file=sys.stderr))
         except Unreachable as exc:
             print(f"slo: diff: {exc}", file=sys.stderr)
             return REFUSED
     if args.format == "json":
-        sys.stdout.write(review.to_json(found, args.base, base.commit, measured))
+        sys.stdout.write(review.to_json(found, args.base, base.commit, measured, backtests))
     else:
-        sys.stdout.write(review.markdown(found, args.base, measured))
+        sys.stdout.write(review.markdown(found, args.base, measured, backtests))
     return OK
+
+
+def _span(text: str) -> int:
+    try:
+        value = durations.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < durations.UNITS["h"]:
+        raise argparse.ArgumentTypeError(f"must be at least 1h, got {text}")
+    return value
 
 
 def _url(text: str) -> str:
@@ -160,6 +264,10 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("check", help="slo lint, then promtool check rules and promtool test rules on output/")
     _paths(p)
     _lint_options(p)
+    p.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N",
+                   help="promtool processes at a time (default: the number of CPUs)")
+    p.add_argument("--changed", metavar="BASE",
+                   help="run the tests only of SLOs whose rules or tests differ from git ref BASE's output")
     p.set_defaults(run=_check)
     p = commands.add_parser("lint", help="checks on queries and rules that promtool does not make")
     _paths(p, out=False)
@@ -174,13 +282,26 @@ def parser() -> argparse.ArgumentParser:
     p = commands.add_parser("import", help="print a Sloth, Pyrra or OpenSLO spec as a v1 spec")
     p.add_argument("file", type=Path, metavar="FILE")
     p.set_defaults(run=_import)
+    p = commands.add_parser("init", help="write a commented starter spec of a service into slos/")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--prometheus", type=_url, metavar="URL",
+                   help="propose SLIs from this server's series (counters with a status code label, classic "
+                        f"histograms, probe_success); credentials in the URL or in ${TOKEN_ENV}")
+    p.add_argument("--slos", type=Path, default=Path("slos"), help="folder of SLO specs (default: slos)")
+    p.set_defaults(run=_init)
     p = commands.add_parser("diff", help="Markdown summary of what the SLOs change against a git ref")
     p.add_argument("base", metavar="BASE", help="git ref to compare with (a branch, tag or commit)")
     p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")
     p.add_argument("--prometheus", type=_url, metavar="URL",
-                   help="Prometheus to measure each changed SLI over its period, to warn of a breached objective")
+                   help="Prometheus (or Mimir's Prometheus API) to measure each changed SLI over its period, to "
+                        f"warn of a breached objective; credentials in the URL or in ${TOKEN_ENV}")
+    p.add_argument("--backtest", type=_span, metavar="SPAN",
+                   help="with --prometheus: what each added or changed SLO's alerts, old and new, would have done "
+                        "over this span of history (30d)")
+    p.add_argument("--timeout", type=push._seconds, default=TIMEOUT_SECONDS, metavar="SECONDS",
+                   help=f"timeout of every query to --prometheus (default: {TIMEOUT_SECONDS:g})")
     _paths(p, out=False)
-    p.set_defaults(run=_diff)
+    p.set_defaults(run=_diff, usage=p.error)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")
@@ -201,6 +322,6 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"slo: {where}{exc.strerror or exc}", file=sys.stderr)
         return REFUSED
-    except (Unreachable, write.NotOurs) as exc:
+    except (Unreachable, write.NotOurs, write.Stale, gitref.Missing, promtool.Missing) as exc:
         print(f"slo: {exc}", file=sys.stderr)
         return REFUSED

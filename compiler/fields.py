@@ -143,3 +143,27 @@ def _unique(values: list, what: str) -> list:
     if seen:
         raise ValueError(f"{what} lists {seen[0]!r} twice")
     return values
+
+
+# Kubernetes' own rules for a namespace (a DNS-1123 label) and for label keys and values.
+_K8S_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_K8S_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                            r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+_K8S_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def _k8s(pattern: re.Pattern, what: str):
+    def check(value: str) -> str:
+        if value and not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}, got {value!r}")
+        return value
+    return AfterValidator(check)
+
+
+_SIMPLE = "letters, digits, '-', '_' and '.' inside, at most 63"
+KubernetesLabels = dict[
+    Annotated[StrictStr, _k8s(_K8S_LABEL_KEY, f"a Kubernetes label key: an optional DNS prefix "
+                                                                   f"and '/', then {_SIMPLE}")],
+    Annotated[StrictStr, _k8s(_K8S_LABEL_VALUE, f"a Kubernetes label value: {_SIMPLE}")]]
+KubernetesNamespace = Annotated[StrictStr, _k8s(_K8S_NAMESPACE, "a Kubernetes namespace: lower-case letters, digits "
+                                                                "and inner dashes, at most 63")]

@@ -52,7 +52,7 @@ def _existing(path: Path) -> Path:
 def toplevel(path: Path) -> Path:
     result = _git(_existing(path), "rev-parse", "--show-toplevel")
     if result.returncode:
-        raise Refused(f"{path} is not inside a git repository ({_reason(result)}); run slo diff in one")
+        raise Refused(f"{path} is not inside a git repository ({_reason(result)})")
     return Path(result.stdout.decode().strip()).resolve()
 
 
@@ -125,3 +125,15 @@ def snapshot(ref: str, slos_dir: Path, settings_file: Path, into: Path) -> Snaps
         settings.parent.mkdir()
         settings.write_bytes(_blob(top, entry[0][1]))
     return Snapshot(ref, found, specs, settings)
+
+
+def file_at(ref: str, path: Path) -> bytes | None:
+    """The bytes of a file as of `ref`; None when that commit has no such file."""
+    path = path.resolve()
+    top = toplevel(path.parent)
+    found = commit(top, ref)
+    rel = _inside(path, top)
+    if rel is None:
+        raise Refused(f"{path} is not inside the repository at {top}")
+    result = _git(top, "cat-file", "blob", f"{found}:{rel}")
+    return None if result.returncode else result.stdout

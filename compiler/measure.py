@@ -31,21 +31,21 @@ class Measurement:
         return self.spent >= 1
 
 
-def _query(url: str, expr: str) -> dict[tuple[str, ...], Decimal]:
+def _query(api: PrometheusAPI, expr: str) -> dict[tuple[str, ...], Decimal]:
     """{group label values: value} of an instant query; NaN and infinite samples are left out."""
     values = {}
-    for sample in PrometheusAPI(url).query(expr):
+    for sample in api.query(expr):
         value = float(sample["value"][1])
         if math.isfinite(value):
             values[tuple(sorted(sample["metric"].items()))] = Decimal(sample["value"][1])
     return values
 
 
-def measure(url: str, slo: plan.SLOPlan) -> Measurement | None:
+def measure(api: PrometheusAPI, slo: plan.SLOPlan) -> Measurement | None:
     """The worst group's performance over the SLO's period; None where the SLI has no traffic."""
     errors_expr, total_expr, _ = prometheus.base_rates(slo, slo.period_text)
-    totals = _query(url, total_expr)
-    errors = _query(url, errors_expr)
+    totals = _query(api, total_expr)
+    errors = _query(api, errors_expr)
     # An error counter without series means no errors, as in the recording rules.
     ratios = {group: errors.get(group, Decimal(0)) / total for group, total in totals.items() if total > 0}
     if not ratios:
@@ -58,12 +58,12 @@ def measure(url: str, slo: plan.SLOPlan) -> Measurement | None:
                        plan.budget_spent(slo.period, ratio, slo.budget, slo.period))
 
 
-def changed(url: str, new: plan.Plan, changes: Changes) -> dict[str, Measurement]:
+def changed(api: PrometheusAPI, new: plan.Plan, changes: Changes) -> dict[str, Measurement]:
     """{service/slo: measurement} of every added or changed SLO whose SLI has traffic."""
     found = {}
     for change in changes.slos:
         slo = new.slo(change.service, change.name) if change.new else None
-        measurement = slo and measure(url, slo)
+        measurement = slo and measure(api, slo)
         if measurement:
             found[change.id] = measurement
     return found

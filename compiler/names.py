@@ -5,6 +5,7 @@ Sloth's names so that dashboards built for Sloth's rules keep working.
 """
 
 import hashlib
+import re
 
 # Labels on every generated series and alert.
 SERVICE = "slo_service"
@@ -102,20 +103,56 @@ def default_alert(service: str, slo: str) -> str:
     return camel(service, slo) + "BudgetBurn"
 
 
+# The output layout: where each kind of file goes. manifest.json records every file with its kind
+# (and its service and SLO), and check, push and diff read that, not folder listings.
+RULES, SLO_RULES, TESTS = "rules", "slo-rules", "tests"
+KUBERNETES, DASHBOARD, OVERVIEW_DASHBOARD, PROVISIONING, RUNBOOK = (
+    "kubernetes", "dashboard", "overview-dashboard", "provisioning", "runbook")
+LAYOUT = {
+    RULES: "prometheus/{service}.rules.yml",  # what Prometheus loads: one group per SLO
+    # One SLO's group alone, equal to its group in the service's rule file: its tests load only this,
+    # so that checking costs the same per SLO whatever the number of SLOs in a service.
+    SLO_RULES: "prometheus/tests/{service}/{slo}.rules.yml",
+    TESTS: "prometheus/tests/{service}/{slo}.{suite}.test.yml",
+    KUBERNETES: "kubernetes/{service}.yml",
+    OVERVIEW_DASHBOARD: "grafana/dashboards/slo-overview.json",
+    DASHBOARD: "grafana/dashboards/{service}.json",
+    PROVISIONING: "grafana/provisioning/dashboards.yml",
+    RUNBOOK: "runbooks/{service}/{alert}.md",
+}
+# Service, SLO and alert names hold no dot and no slash, so each path has one kind and one reading.
+_LAYOUT_PATTERNS = {kind: re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/.]+)", re.escape(pattern)))
+                    for kind, pattern in LAYOUT.items()}
+
+
+def output_path(kind: str, **parts: str) -> str:
+    return LAYOUT[kind].format(**parts)
+
+
+def layout_entry(path: str) -> dict[str, str]:
+    """{"kind": ..., "service": ..., "slo": ...} of an output path (the parts its kind's path has)."""
+    for kind, pattern in _LAYOUT_PATTERNS.items():
+        match = pattern.fullmatch(path)
+        if match:
+            parts = {k: v for k, v in match.groupdict().items() if k in ("service", "slo")}
+            return {"kind": kind, **parts}
+    raise ValueError(f"{path}: no kind of output file has this path (see names.LAYOUT)")
+
+
 def rules_path(service: str) -> str:
-    return f"prometheus/{service}.rules.yml"
+    return output_path(RULES, service=service)
 
 
-def tests_path(service: str) -> str:
-    return f"prometheus/tests/{service}.test.yml"
+def slo_rules_path(service: str, slo: str) -> str:
+    return output_path(SLO_RULES, service=service, slo=slo)
 
 
-def scenario_tests_path(service: str, suite: str) -> str:
-    return f"prometheus/tests/{service}.{suite}.test.yml"
+def tests_path(service: str, slo: str, suite: str) -> str:
+    return output_path(TESTS, service=service, slo=slo, suite=suite)
 
 
 def kubernetes_path(service: str) -> str:
-    return f"kubernetes/{service}.yml"
+    return output_path(KUBERNETES, service=service)
 
 
 DASHBOARD_UID_PREFIX = "slo-"
@@ -139,11 +176,11 @@ def dashboard_uid(service: str) -> str:
 
 
 def dashboard_path(service: str) -> str:
-    return f"grafana/dashboards/{service}.json"
+    return output_path(OVERVIEW_DASHBOARD) if service == OVERVIEW else output_path(DASHBOARD, service=service)
 
 
 def provisioning_path() -> str:
-    return "grafana/provisioning/dashboards.yml"
+    return output_path(PROVISIONING)
 
 
 def panel_id(position: int, offset: int = 0) -> int:
@@ -151,7 +188,7 @@ def panel_id(position: int, offset: int = 0) -> int:
 
 
 def runbook_path(service: str, alert: str, tier: str) -> str:
-    return f"runbooks/{service}/{kebab(alert)}-{tier}.md"
+    return output_path(RUNBOOK, service=service, alert=f"{kebab(alert)}-{tier}")
 
 
 def runbook_url(base: str, service: str, alert: str, tier: str) -> str:

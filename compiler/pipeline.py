@@ -6,10 +6,10 @@ from pathlib import Path
 from . import load, plan, user_labels
 from .problems import InputError
 from .spec import Service
-from .targets import alert_timing_tests, grafana, kubernetes, prometheus, promtool_tests, runbooks
+from .targets import grafana, kubernetes, prometheus, promtool_files, runbooks
 from .yamlpos import Document
 
-TARGETS = (prometheus, promtool_tests, alert_timing_tests, kubernetes, grafana, runbooks)
+TARGETS = (prometheus, promtool_files, kubernetes, grafana, runbooks)
 
 
 def build_plan(slos_dir: Path, settings_file: Path) -> plan.Plan:

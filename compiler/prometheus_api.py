@@ -7,6 +7,7 @@ environment (a bearer token); neither is ever printed: messages name the URL wit
 import base64
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,7 +15,7 @@ import urllib.request
 import yaml
 
 TOKEN_ENV = "SLO_PROMETHEUS_TOKEN"
-TIMEOUT_SECONDS = 30  # a query over a whole SLO period of raw series takes time
+TIMEOUT_SECONDS = 30.0  # per request: a query over a whole SLO period of raw series takes time
 
 
 class Unreachable(Exception):
@@ -26,7 +27,8 @@ class Unreachable(Exception):
 
 
 class PrometheusAPI:
-    def __init__(self, url: str):
+    def __init__(self, url: str, timeout: float = TIMEOUT_SECONDS):
+        self.timeout = timeout
         parts = urllib.parse.urlsplit(url)
         host = parts.netloc.rpartition("@")[2]
         self.base = urllib.parse.urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
@@ -42,7 +44,7 @@ class PrometheusAPI:
         url = self.base + path + (f"?{urllib.parse.urlencode(params)}" if params else "")
         request = urllib.request.Request(url, headers=self.headers)
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 body = json.load(response)
         except urllib.error.HTTPError as exc:
             raise Unreachable(f"Prometheus at {self.base} refused {params.get('query', path)} "
@@ -56,6 +58,16 @@ class PrometheusAPI:
     def query(self, expr: str) -> list[dict]:
         """The result of an instant query (`/api/v1/query`)."""
         return self._get("/api/v1/query", query=expr)["result"]
+
+    def series(self, match: str, seconds: int) -> list[dict[str, str]]:
+        """The label sets of the series matching `match` that have samples in the last `seconds`."""
+        now = time.time()
+        return self._get("/api/v1/series", **{"match[]": match, "start": f"{now - seconds:.3f}", "end": f"{now:.3f}"})
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> list[dict]:
+        """The series of a range query (`/api/v1/query_range`), times in seconds."""
+        return self._get("/api/v1/query_range", query=expr, start=repr(start), end=repr(end),
+                         step=repr(step))["result"]
 
     def external_labels(self) -> dict[str, str]:
         """The server's `global.external_labels`; none where the server does not publish its config."""

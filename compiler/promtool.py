@@ -1,9 +1,11 @@
 """promtool, through subprocess: the real checker of every rule file and unit test we write."""
 
-import os
 import shutil
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -15,24 +17,42 @@ class Missing(Exception):
     pass
 
 
-def _run(args: list[str], cwd: Path) -> tuple[bool, str]:
-    binary = shutil.which("promtool")
-    if binary is None:
+@dataclass(frozen=True)
+class Result:
+    args: tuple[str, ...]
+    ok: bool
+    output: str
+
+
+def binary() -> str:
+    found = shutil.which("promtool")
+    if found is None:
         raise Missing(INSTALL_HINT)
-    result = subprocess.run([binary, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
-    return result.returncode == 0, (result.stdout + result.stderr).strip()
+    return found
 
 
-def check(out: Path, tests: bool = True) -> list[str]:
-    """promtool check rules and (unless `tests` is false) test rules on an output folder; the failures' output."""
-    rules = sorted(str(p.relative_to(out)) for p in (out / "prometheus").glob("*.rules.yml"))
-    test_files = sorted(str(p.relative_to(out)) for p in (out / "prometheus" / "tests").glob("*.test.yml")) \
-        if tests else []
-    if not rules:
-        return [f"{out}: no rule files under prometheus/; run `slo compile` first"]
-    # One promtool per test file, as many at a time as there are cores: the timing tests take seconds each.
-    runs = [["check", "rules", *rules]] + [["test", "rules", test] for test in test_files]
-    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
-        return [output for ok, output in pool.map(lambda args: _run(args, out), runs) if not ok]
+def run(runs: list[list[str]], cwd: Path, jobs: int) -> Iterator[Result]:
+    """Each promtool run, `jobs` at a time, yielded as each finishes."""
+    promtool = binary()
+
+    def one(args: list[str]) -> Result:
+        result = subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=3600)
+        return Result(tuple(args), result.returncode == 0, (result.stdout + result.stderr).strip())
+
+    with ThreadPoolExecutor(jobs) as pool:
+        for future in as_completed([pool.submit(one, args) for args in runs]):
+            yield future.result()
 
 
+def timed(results: Iterator[Result], total: int, report: Callable[[str], None],
+          every: float = 5.0) -> tuple[list[Result], float]:
+    """(all results, seconds taken), reporting `done/total files, elapsed` at most every `every` seconds."""
+    start = last = time.monotonic()
+    out = []
+    for result in results:
+        out.append(result)
+        now = time.monotonic()
+        if now - last >= every and len(out) < total:
+            report(f"{len(out)}/{total} files, {now - start:.0f}s")
+            last = now
+    return out, time.monotonic() - start

@@ -10,6 +10,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
+from .backtest import Backtest, Firing
 from .changes import Caution, Changes, Objective, SLOChange, TierChange, Value
 from .measure import Measurement
 from .plan import number
@@ -20,9 +21,23 @@ ONE_PLACE = Decimal("0.1")
 COMMENT_LIMIT = 65536
 
 
-def cautions(changes: Changes, measured: dict[str, Measurement]) -> list[Caution]:
-    """The warnings of the change, with those of the measured performance."""
+# Firings listed per side under a backtest's table; all of them are in the JSON.
+FIRST_FIRINGS = 5
+
+
+def cautions(changes: Changes, measured: dict[str, Measurement],
+             backtests: dict[str, Backtest] | None = None) -> list[Caution]:
+    """The warnings of the change, with those of the measured performance and of the backtests."""
     found = list(changes.warnings)
+    for slo, b in (backtests or {}).items():
+        old, new = b.old, b.new
+        if old is not None and new.pages > 2 * old.pages:
+            found.append(Caution(slo, "backtest-pages", f"over the last {b.span} the new spec would have paged "
+                                                        f"{_times(new.pages)} instead of {_times(old.pages)}"))
+        if new.exhausted_at:
+            found.append(Caution(slo, "backtest-exhausted", f"over the last {b.span} the new spec would have "
+                                                            f"exhausted its error budget at {_when(new.exhausted_at)} "
+                                                            f"(left at the end: {_left(new.budget_left)})"))
     for m in measured.values():
         if m.exhausted:
             where = f" (worst: {m.group})" if m.group else ""
@@ -94,7 +109,7 @@ def _sli(change: SLOChange) -> list[str]:
     return ["SLI:", "", f"{fence}diff", *body, fence, ""]
 
 
-def _slo(change: SLOChange, measured: Measurement | None) -> list[str]:
+def _slo(change: SLOChange, measured: Measurement | None, backtest: Backtest | None) -> list[str]:
     title = f"{change.status.capitalize()} {code(change.name)}"
     if change.renamed_from:
         title = f"Renamed {code(change.renamed_from)} → {code(change.id)}"
@@ -124,6 +139,8 @@ def _slo(change: SLOChange, measured: Measurement | None) -> list[str]:
         lines += _sli(change)
     if change.tiers and new is not None:
         lines += ["Alert tiers:", "", *_tier_rows(change.tiers), ""]
+    if backtest:
+        lines += _backtest(backtest)
     return lines
 
 
@@ -140,6 +157,48 @@ def _measured(m: Measurement) -> str:
     spent = (m.spent * 100).quantize(ONE_PLACE, ROUND_HALF_UP)
     return (f"- measured {number(m.performance)}% over {m.period}{where}: {number(spent)}% of the "
             f"{number(m.objective)}% objective's error budget spent")
+
+
+def _times(n: int) -> str:
+    return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _when(stamp: str | None) -> str:
+    return stamp.replace("T", " ").removesuffix(":00Z") + " UTC" if stamp else "never"
+
+
+def _left(value: float | None) -> str:
+    return "no traffic" if value is None else f"{'−' if value < 0 else ''}{number(Decimal(repr(abs(value))))}%"
+
+
+_ROWS = (("pages", lambda o: str(o.pages)), ("tickets", lambda o: str(o.tickets)),
+         ("minutes firing", lambda o: str(o.firing_minutes)),
+         ("budget left at the end", lambda o: _left(o.budget_left)),
+         ("lowest budget left", lambda o: _left(o.budget_min)),
+         ("budget exhausted", lambda o: _when(o.exhausted_at)))
+
+
+def _backtest(b: Backtest) -> list[str]:
+    sides = [("old", b.old), ("new", b.new)] if b.old is not None else [("new", b.new)]
+    lines = [f"Backtest over the last {b.span} ({_when(b.start)} → {_when(b.end)}):", ""]
+    if b.note:
+        lines += [f"- {b.note}", ""]
+    lines += ["| | " + " | ".join(name for name, _ in sides) + " |", "|---" * (len(sides) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(cell(o) for _, o in sides) + " |" for label, cell in _ROWS]
+    lines.append("")
+    for name, outcome in sides:
+        if outcome.firings:
+            lines += [f"First firings ({name}):", ""] + [_firing(f) for f in outcome.firings[:FIRST_FIRINGS]]
+            more = len(outcome.firings) - FIRST_FIRINGS
+            lines += [f"- … and {more} more (`--format json` lists them all)"] if more > 0 else []
+            lines.append("")
+    return lines
+
+
+def _firing(f: Firing) -> str:
+    where = f" ({f.group})" if f.group else ""
+    end = _when(f.end) if f.end else "still firing"
+    return f"- {_when(f.start)} → {end}: {f.tier} {f.long_window}/{f.short_window}{where}"
 
 
 def _names(paths: tuple[str, ...]) -> str:
@@ -162,11 +221,12 @@ def _artifacts(changes: Changes) -> list[str]:
     return lines + [""]
 
 
-def markdown(changes: Changes, base: str, measured: dict[str, Measurement]) -> str:
+def markdown(changes: Changes, base: str, measured: dict[str, Measurement],
+             backtests: dict[str, Backtest] | None = None) -> str:
     if changes.empty:
         return f"No SLO changes against {code(base)}.\n"
     lines = [f"## SLO changes against {code(base)}", ""]
-    found = cautions(changes, measured)
+    found = cautions(changes, measured, backtests)
     if found:
         lines += ["**Warnings**", ""] + [f"- ⚠️ {code(c.slo)}: {c.message}" for c in found] + [""]
     for service, slos in groupby(changes.slos, key=lambda c: c.service):
@@ -174,7 +234,7 @@ def markdown(changes: Changes, base: str, measured: dict[str, Measurement]) -> s
             " (removed service)" if service in changes.services_removed else "")
         lines += [f"### {code(service)}{note}", ""]
         for change in slos:
-            lines += _slo(change, measured.get(change.id))
+            lines += _slo(change, measured.get(change.id), (backtests or {}).get(change.id))
     if not changes.slos and not changes.settings:
         lines += ["No change to objectives, SLIs, alert tiers or routing; only generated text differs "
                   "(descriptions, owners or annotations).", ""]
@@ -206,8 +266,10 @@ def _plain(value: object) -> object:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def to_json(changes: Changes, base: str, commit: str, measured: dict[str, Measurement]) -> str:
+def to_json(changes: Changes, base: str, commit: str, measured: dict[str, Measurement],
+            backtests: dict[str, Backtest] | None = None) -> str:
     data = {"base": {"ref": base, "commit": commit}, **dataclasses.asdict(changes),
-            "warnings": [dataclasses.asdict(c) for c in cautions(changes, measured)],
+            "warnings": [dataclasses.asdict(c) for c in cautions(changes, measured, backtests)],
+            "backtest": {slo: dataclasses.asdict(b) for slo, b in sorted((backtests or {}).items())},
             "measured": [dataclasses.asdict(m) for _, m in sorted(measured.items())], "empty": changes.empty}
     return json.dumps(data, indent=2, sort_keys=True, default=_plain, ensure_ascii=False) + "\n"

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, StrictBool, StrictStr, create_model, model_validator
 
 from . import durations, names, sli
-from .fields import (AlertName, Duration, FieldError, LabelName, Labels, LinkBase, Model, Name, Objective,
-                     Percent)
+from .fields import (AlertName, Duration, FieldError, KubernetesLabels, KubernetesNamespace, LabelName, Labels,
+                     LinkBase, Model, Name, Objective, Percent)
 
 MAX_SLOS = 100  # per service file: a bound on the rules one file can generate
 
@@ -139,6 +139,11 @@ class Settings(Model):
                                       "dashboards, pushed (`slo push grafana`) or provisioned.")
     ruler_namespace_prefix: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_.-]*$")] = Field(
         "", description="Prefix of the ruler namespace of each service (`slo push rules`).")
+    kubernetes_namespace: KubernetesNamespace = Field(
+        "", description="Namespace of the PrometheusRule manifests; empty: none, kubectl's current namespace.")
+    kubernetes_labels: KubernetesLabels = Field(
+        {}, description="Labels of the PrometheusRule manifests, such as the `release` label that a Prometheus "
+                        "Operator's ruleSelector picks.")
     tiers_period: Duration = Field(durations.parse("30d"), description="Period the tier windows are written for.")
     tiers: Annotated[list[TierSpec], Field(min_length=1)] = Field(default_factory=_default_tiers)
     external_labels: Labels = Field({}, description="External labels of the Prometheus that evaluates the "

@@ -5,6 +5,7 @@ runs code. Duplicate keys are errors, and size, nesting and alias expansion are 
 hostile file is refused quickly instead of exhausting memory.
 """
 
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -128,6 +129,30 @@ def load(file: str, text: str) -> Document:
     return docs[0]
 
 
+_INDENTATION = ("; hint: check the indentation: the keys of one mapping start in the same column, "
+                "deeper than their parent's key, and the items of a list each start with '- '")
+_KEY_WITHOUT_SPACE = re.compile(r"^[\s-]*[A-Za-z_][\w.-]*:[^\s/]")
+
+
+def _hint(problem: str, text: str, line: int, col: int) -> str:
+    """The usual cause of PyYAML's complaint at this place, in words a spec writer knows."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "tab character" in problem:
+        return "; hint: indent with spaces: YAML refuses tabs"
+    if "mapping values are not allowed" in problem:
+        if ": " in here[:col - 1] or here[:col - 1].rstrip().endswith(":"):
+            return "; hint: a value holding ': ' must be quoted: key: 'text: more text'"
+        return _INDENTATION
+    if "could not find expected ':'" in problem or "expected <block end>" in problem or "expected key" in problem \
+            or "expected '-' indicator" in problem:
+        for number in range(line, 0, -1):
+            if _KEY_WITHOUT_SPACE.match(lines[number - 1] if number <= len(lines) else ""):
+                return f"; hint: put a space after the ':' on line {number} (key: value)"
+        return _INDENTATION
+    return ""
+
+
 def load_all(file: str, text: str) -> list[Document]:
     """Parse every YAML document of a file (`---` separated), each with its own positions."""
     if len(text.encode()) > MAX_BYTES:
@@ -143,7 +168,8 @@ def load_all(file: str, text: str) -> list[Document]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise InputError([Problem(file, line, col, "", f"invalid YAML: {exc.problem or exc.context}")])
+        problem = exc.problem or exc.context or ""
+        raise InputError([Problem(file, line, col, "", f"invalid YAML: {problem}{_hint(problem, text, line, col)}")])
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, 1, 1, "", f"invalid YAML: {exc}")])
     roots = [r for r in roots if not _empty(r)]

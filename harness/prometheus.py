@@ -39,12 +39,27 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def backfill(promtool: str, openmetrics: str, data: Path) -> None:
-    """Write TSDB blocks from OpenMetrics text (`promtool tsdb create-blocks-from openmetrics`)."""
-    source = data.parent / f"{data.name}.om"
-    source.write_text(openmetrics)
-    subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
-                   check=True, capture_output=True)
+def backfill(promtool: str, openmetrics: str, data: Path, days_per_run: int | None = None) -> None:
+    """Write TSDB blocks from OpenMetrics text (`promtool tsdb create-blocks-from openmetrics`).
+
+    promtool re-reads the whole input for every 2h block it writes, so weeks of history go in runs
+    of `days_per_run` days each, side by side (their blocks do not overlap: blocks align to 2h).
+    """
+    parts: dict[int, list[str]] = {}
+    for line in openmetrics.splitlines():
+        if line != "# EOF":
+            part = int(line.rsplit(" ", 1)[1]) // (days_per_run * 86400) if days_per_run else 0
+            parts.setdefault(part, []).append(line)
+    runs = []
+    for part, lines in sorted(parts.items()):
+        source = data.parent / f"{data.name}.{part}.om"
+        source.write_text("\n".join(lines) + "\n# EOF\n")
+        runs.append(subprocess.Popen([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+    for run in runs:
+        _, err = run.communicate()
+        if run.returncode:
+            raise RuntimeError(f"promtool could not backfill {data}: {err.decode()}")
 
 
 class Prometheus:
@@ -64,7 +79,7 @@ class Prometheus:
 
 @contextlib.contextmanager
 def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict | None = None,
-            extra_args: tuple[str, ...] = ()) -> Iterator[Prometheus]:
+            extra_args: tuple[str, ...] = (), retention: str = "30d") -> Iterator[Prometheus]:
     """Prometheus with these rule files over the TSDB at `data`, stopped on exit whatever happens."""
     binary = shutil.which("prometheus")
     if binary is None:
@@ -77,7 +92,7 @@ def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict |
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d", *extra_args],
+             f"--web.listen-address=127.0.0.1:{port}", f"--storage.tsdb.retention.time={retention}", *extra_args],
             stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)

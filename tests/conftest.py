@@ -1,3 +1,4 @@
+import re
 import shutil
 import time
 from pathlib import Path
@@ -12,10 +13,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
 
+RETRYING = re.compile(r"; retry \d+ of \d+ in [\d.]+s$")
+
+
 class Result:
     def __init__(self, code: int, out: str, err: str):
         self.code, self.out, self.err = code, out, err
         self.lines = err.splitlines()
+        self.reported = [line for line in self.lines if not RETRYING.search(line)]  # less the progress of retries
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """A real Prometheus for tests (the runner shared with the benchmarks), and the history tests backfill it with."""
 
 import re
+import time
 from decimal import Decimal
+from pathlib import Path
 
 from compiler import plan as planning
 from compiler.targets import promtool_tests
@@ -14,6 +16,13 @@ __all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready
 BURN = Decimal(10)
 HISTORY_MINUTES = 120
 _EXPANDING = re.compile(r"(?P<start>[-\d.]+)\+(?P<step>[-\d.]+)x(?P<count>\d+)")
+
+
+def backfill_counters(promtool: str, series: list[str], data: Path, minutes: int, step: int) -> None:
+    """Counters (or gauges) rising by `step` a minute over the last `minutes`, up to 30 s ago."""
+    end = int(time.time()) - 30
+    lines = [f"{s} {i * step} {end - (minutes - i) * 60}" for s in sorted(series) for i in range(minutes + 1)]
+    backfill(promtool, "\n".join(lines) + "\n# EOF\n", data)
 
 
 def synthetic_history(the_plan: planning.Plan, end: int) -> str:

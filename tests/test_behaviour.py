@@ -52,10 +52,11 @@ def assert_exprs(promtool: str, out: Path, series: list[dict], exprs: list[dict]
 def test_user_text_is_escaped_and_the_generated_tests_prove_it(shop, promtool):
     rules = (shop / "prometheus" / "shop.rules.yml").read_text()
     assert '{{ "{{" }} $value }}' in rules
-    result = subprocess.run([promtool, "test", "rules", str(shop / "prometheus" / "tests" / "shop.test.yml")],
+    files = sorted((shop / "prometheus" / "tests" / "shop").glob("*.tiers.test.yml"))
+    result = subprocess.run([promtool, "test", "rules", *map(str, files)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    tests = yaml.safe_load((shop / "prometheus" / "tests" / "shop.test.yml").read_text())["tests"]
+    tests = [t for f in files for t in yaml.safe_load(f.read_text())["tests"]]
     described = [a["exp_annotations"]["description"] for t in tests for c in t["alert_rule_test"]
                  for a in c["exp_alerts"]]
     assert described and all('Shown verbatim: {{ $value }} {{ .Labels }} {% raw %} "quoted" \\ back' in d

@@ -43,6 +43,18 @@ def test_explain_at_a_slow_burn_says_which_tiers_never_fire(slo):
 def test_explain_of_an_unknown_slo_is_one_line(slo):
     result = slo("explain", "payments/nope", "--slos", ROOT / "slos")
     assert result.code == 1 and len(result.lines) == 1 and "no SLO 'payments/nope'" in result.err
+    assert "did you mean" not in result.err
+    assert result.err.endswith(f"under {ROOT / 'slos'}; SLOs: payments/api-availability, payments/api-latency "
+                               "(write SERVICE/SLO)\n")
+
+
+def test_explain_of_a_misspelt_slo_suggests_the_closest_and_lists_them_all(slo):
+    result = slo("explain", "payments/api-availabilty", "--slos", ROOT / "slos")
+    assert result.code == 1 and len(result.lines) == 1
+    assert "did you mean 'payments/api-availability'?" in result.err
+    unknown_service = slo("explain", "paymnts/api-latency", "--slos", ROOT / "slos")
+    assert "did you mean 'payments/api-latency'?" in unknown_service.err
+    assert "platform/" in unknown_service.err  # no such service: every SLO is listed
 
 
 def test_schema_is_json_schema_of_the_spec(slo):
@@ -86,7 +98,8 @@ def test_check_without_promtool_says_how_to_install_it(slo, monkeypatch, tmp_pat
 
 def test_check_of_an_empty_folder_says_to_compile_first(slo, tmp_path, promtool):
     result = slo("check", "--out", tmp_path, "--slos", ROOT / "slos")
-    assert result.code == 1 and "run `slo compile` first" in result.err
+    assert (result.code, result.lines) == (1, [f"slo: {tmp_path}: no manifest.json of this compiler version; "
+                                               f"run `slo compile`"])
 
 
 def test_python_dash_m_compiler_runs_the_same_cli():

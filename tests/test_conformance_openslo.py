@@ -125,7 +125,7 @@ def test_a_supported_openslo_v1_slo_compiles_and_passes_promtool(tmp_path, slo, 
     rules = (out / "prometheus" / "checkout.rules.yml").read_text()
     assert 'sum(rate(http_requests_total{job="checkout", code=~"5.."}[5m]))' in rules
     assert "slo:sli_error:ratio_rate28d" in rules and "vector(0.995)" in rules
-    assert slo("check", "--out", out).code == 0
+    assert slo("check", "--out", out, "--slos", tmp_path / "slos", "--settings", tmp_path / "none").code == 0
 
 
 def test_openslo_v1_problems_point_into_the_file(tmp_path, slo):

@@ -35,12 +35,12 @@ def test_alert_labels_are_not_evaluated_as_templates(tmp_path, slo, promtool):
     write_spec(tmp_path / "slos", "shop.yaml", SPEC)
     out = tmp_path / "output"
     assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
-    tests = yaml.safe_load((out / "prometheus" / "tests" / "shop.test.yml").read_text())["tests"]
+    files = sorted((out / "prometheus" / "tests" / "shop").glob("*.tiers.test.yml"))
+    tests = [t for f in files for t in yaml.safe_load(f.read_text())["tests"]]
     labels = [a["exp_labels"] for t in tests for c in t["alert_rule_test"] for a in c["exp_alerts"]]
     assert labels and all(a["team"] == '{{ $value }} {{ .Labels.job }} "q" \\ 100%' for a in labels)
     assert {a["channel"] for a in labels if a["slo_severity"] == "page"} == {"#shop {{"}
-    result = subprocess.run([promtool, "test", "rules", "prometheus/tests/shop.test.yml"], cwd=out,
-                            capture_output=True, text=True)
+    result = subprocess.run([promtool, "test", "rules", *map(str, files)], cwd=out, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -48,10 +48,10 @@ def test_alert_labels_are_not_evaluated_as_templates(tmp_path, slo, promtool):
 def test_no_artifact_is_written_outside_the_output_folder(tmp_path, path):
     path = path.format(absolute=tmp_path / "escaped.yml")
     out = tmp_path / "output"
-    write.write(out, {"kept.yml": (b"previous\n", "spec")})
+    write.write(out, {"kubernetes/kept.yml": (b"previous\n", "spec")})
     with pytest.raises(ValueError, match="escapes the output folder"):
-        write.write(out, {"prometheus/ok.yml": (b"x", "spec"), path: (b"x", "spec")})
-    assert tree(tmp_path) == {"output/kept.yml": b"previous\n", "output/manifest.json": tree(out)["manifest.json"]}
+        write.write(out, {"prometheus/ok.rules.yml": (b"x", "spec"), path: (b"x", "spec")})
+    assert tree(tmp_path) == {"output/kubernetes/kept.yml": b"previous\n", "output/manifest.json": tree(out)["manifest.json"]}
 
 
 def test_a_problem_with_control_characters_stays_one_line():

@@ -7,7 +7,6 @@ with buckets 0.1, 0.5 and +Inf) and a blackbox probe, and has the external label
 import http.server
 import json
 import threading
-import time
 
 import pytest
 
@@ -65,9 +64,7 @@ slos:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, promtool):
     work = tmp_path_factory.mktemp("live")
-    end = int(time.time()) - 30
-    lines = [f"{series} {i * 10} {end - (60 - i) * 60}" for series in sorted(SERIES) for i in range(61)]
-    realprom.backfill(promtool, "\n".join(lines) + "\n# EOF\n", work / "data")
+    realprom.backfill_counters(promtool, SERIES, work / "data", minutes=60, step=10)
     config = {"global": {"external_labels": {"cluster": "eu1"}}}
     with realprom.running(work, [], work / "data", extra_config=config) as prometheus:
         yield prometheus, work

@@ -51,7 +51,7 @@ def test_short_windows_are_raised_to_four_scrape_intervals():
 
 
 def test_a_period_too_short_for_the_scrape_interval_is_an_error_that_says_so():
-    with pytest.raises(ValueError, match=r"1d period is too short .* 4x the scrape interval \(4m\)"):
+    with pytest.raises(ValueError, match=r"1d period is too short .* shorter than 4 scrape intervals \(4 x 1m = 4m\)"):
         plan.tiers(D("1d"), Decimal("0.001"), Settings(), {"page", "ticket"})
 
 

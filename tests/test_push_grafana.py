@@ -18,7 +18,7 @@ import yaml
 import fakegrafana
 import fakehttp
 import leaks
-from compiler import names
+from compiler import names, write
 from compiler.push import http
 from conftest import ROOT
 from fakegrafana import PASSWORD, TOKEN, USER, VIEWER_TOKEN
@@ -49,13 +49,10 @@ def dashboard(service: str, **extra) -> dict:
             "schemaVersion": 39, "panels": [{"type": "stat", "title": "Budget left", "id": 1}], **extra}
 
 
-def output(folder: Path, *models: dict) -> Path:
-    target = folder / "output" / "grafana" / "dashboards"
-    target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("*.json"):
-        old.unlink()
-    for model in models:
-        (target / f"{model['uid']}.json").write_text(json.dumps(model, indent=2))
+def output(folder: Path, *models: dict, files: dict[str, str] | None = None) -> Path:
+    """An output folder of these dashboard models (and other dashboard files by name), with its manifest."""
+    texts = {**{f"{m['uid']}.json": json.dumps(m, indent=2) for m in models}, **(files or {})}
+    write.write(folder / "output", {f"grafana/dashboards/{name}": (text.encode(), "test") for name, text in texts.items()})
     return folder / "output"
 
 
@@ -275,8 +272,11 @@ def test_every_call_is_retried_until_it_gives_up_and_each_failure_is_named(grafa
     grafana.app = lambda e: fakegrafana._error(500, "database locked") if e.path == "/api/dashboards/db" else app(e)
     result = push(slo, grafana, output(tmp_path, dashboard("checkout"), dashboard("payments")))
     assert result.code == 1
-    assert result.lines == [f"grafana: failed: dashboard slo-{s} ({s} SLOs): POST /api/dashboards/db: 500 database "
-                            f"locked (gave up after {http.ATTEMPTS} attempts)" for s in ("checkout", "payments")]
+    assert result.reported == [f"grafana: failed: dashboard slo-{s} ({s} SLOs): POST /api/dashboards/db: 500 database "
+                               f"locked (gave up after {http.ATTEMPTS} attempts at {grafana.url})"
+                               for s in ("checkout", "payments")]
+    assert result.lines.count(f"Grafana at {grafana.url}: POST /api/dashboards/db: 500 database locked; retry 1 of "
+                              f"{http.ATTEMPTS - 1} in 0.0s") == 2  # progress, never a silent wait
     assert sum(e.path == "/api/dashboards/db" for e in grafana.log) == 2 * http.ATTEMPTS
     assert result.out.splitlines()[-1] == "grafana: 1 created, 0 updated, 0 deleted, 0 unchanged, 2 failed"
 
@@ -305,7 +305,7 @@ def test_faults_503_429_slow_and_dropped_connections_converge_or_fail_clearly(gr
     result = push(slo, grafana, out, "--timeout", "0.3")
     assert {e.fault for e in grafana.log} >= {"error", "throttle", "slow", "dropped", "dropped_after"}
     if result.code:  # a failure names what failed; a rerun converges
-        assert result.lines and all(line.startswith("grafana: failed: ") for line in result.lines), result.err
+        assert result.reported and all(line.startswith("grafana: failed: ") for line in result.reported), result.err
         grafana.faults = fakehttp.Faults()
         result = push(slo, grafana, out)
     assert result.code == 0, result.err
@@ -327,14 +327,15 @@ def test_an_unhealthy_grafana_is_one_line_and_nothing_is_written(grafana, slo, t
     app = grafana.app
     grafana.app = lambda e: fakegrafana._error(503, "database down") if e.path == "/api/health" else app(e)
     result = push(slo, grafana, output(tmp_path, dashboard("payments")))
-    assert result.code == 1 and result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health:"
-                                                 f" 503 database down (gave up after {http.ATTEMPTS} attempts)"]
+    assert result.code == 1 and result.reported == [
+        f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 database down (gave up "
+        f"after {http.ATTEMPTS} attempts at {grafana.url})"]
     assert [e.path for e in grafana.log] == ["/api/health"] * http.ATTEMPTS
 
 
 def test_an_invalid_dashboard_file_is_reported_at_its_place_and_nothing_is_sent(grafana, slo, tmp_path):
-    out = output(tmp_path, dashboard("payments"), {"uid": "x" * 41, "title": "", "tags": []})
-    (out / "grafana" / "dashboards" / "broken.json").write_text("{\n  \"uid\": ,\n}")
+    out = output(tmp_path, dashboard("payments"), {"uid": "x" * 41, "title": "", "tags": []},
+                 files={"broken.json": "{\n  \"uid\": ,\n}"})
     result = push(slo, grafana, out)
     folder = out / "grafana" / "dashboards"
     assert result.code == 1
@@ -348,8 +349,8 @@ def test_an_invalid_dashboard_file_is_reported_at_its_place_and_nothing_is_sent(
 
 def test_an_output_without_dashboards_says_to_compile_first(grafana, slo, tmp_path):
     result = slo("push", "grafana", "--url", grafana.url, "--out", tmp_path)
-    assert result.code == 1 and result.lines == [f"{tmp_path}/grafana/dashboards:1:1: holds no dashboards; run "
-                                                 f"`slo compile` first"]
+    assert result.code == 1 and result.lines == [f"{tmp_path}/manifest.json:1:1: is missing or from another "
+                                                 f"version; run `slo compile` first"]
 
 
 @pytest.fixture
@@ -443,8 +444,8 @@ def test_credentials_in_the_url_are_never_printed(grafana, slo, tmp_path, caplog
     printed = {"stdout": result.out, "stderr": result.err, "log": caplog.text}
     grafana.app = lambda e: fakegrafana._error(503, f"down at {url}") if e.path == "/api/health" else app(e)
     result = slo("push", "grafana", "--url", url, "--out", out, "--settings", out / "none.yaml")
-    assert result.lines == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 down "
-                            f"at {grafana.url} (gave up after {http.ATTEMPTS} attempts)"]
+    assert result.reported == [f"grafana: Grafana at {grafana.url} failed its health check: GET /api/health: 503 "
+                               f"down at {grafana.url} (gave up after {http.ATTEMPTS} attempts at {grafana.url})"]
     printed.update(health=result.err)
     for wrong in (url.replace("http", "htp"), url + ":99999", url.replace("127.0.0.1", "127..1")):
         result = slo("push", "grafana", "--url", wrong, "--out", out, "--settings", out / "none.yaml")

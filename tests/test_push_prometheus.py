@@ -115,7 +115,7 @@ def test_a_failed_reload_restores_the_previous_files(server, slo, out):
 def test_a_group_that_fails_to_evaluate_is_rolled_back(server, slo, tmp_path):
     out = tmp_path / "bad-output"
     duplicate = 'vector(1) + on() group_left() (vector(1) or label_replace(vector(1), "a", "b", "", ""))'
-    write_spec(out / "prometheus", "bad.rules.yml", group_file("slo_bad_x", duplicate))
+    write.write(out, {"prometheus/bad.rules.yml": (group_file("slo_bad_x", duplicate).encode(), "test")})
     result = push(slo, server, out)
     assert result.code == 1
     assert result.lines[0].startswith("prometheus: failed: rule file bad.rules.yml: rule groups loaded but failed "
@@ -127,7 +127,7 @@ def test_a_group_that_fails_to_evaluate_is_rolled_back(server, slo, tmp_path):
 
 def test_promtool_rejects_invalid_rules_before_anything_is_written(server, slo, tmp_path):
     out = tmp_path / "bad-output"
-    write_spec(out / "prometheus", "bad.rules.yml", group_file("slo_bad_x", "sum(("))
+    write.write(out, {"prometheus/bad.rules.yml": (group_file("slo_bad_x", "sum((").encode(), "test")})
     result = push(slo, server, out)
     assert result.code == 1 and result.lines[0].startswith("prometheus: promtool rejected the rules: ")
     assert list(server.rules.iterdir()) == []

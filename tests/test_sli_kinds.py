@@ -65,9 +65,10 @@ def test_a_kind_in_its_own_module_gives_the_rules_and_dashboards_their_queries(g
 
 def test_the_kinds_synthetic_traffic_makes_each_tier_fire_at_its_burn_rate_under_promtool(good_kind, promtool):
     out, _ = good_kind
-    tests = out / "prometheus/tests"
-    assert "app_good_total" in (tests / "shop.test.yml").read_text()
-    result = subprocess.run([promtool, "test", "rules", "shop.test.yml"], cwd=tests, capture_output=True, text=True,
+    tests = out / "prometheus/tests/shop"
+    [tiers] = tests.glob("*.tiers.test.yml")
+    assert "app_good_total" in tiers.read_text()
+    result = subprocess.run([promtool, "test", "rules", tiers.name], cwd=tests, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout

@@ -9,12 +9,15 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .. import durations, names, promql
+from .. import durations, names, plan, promql
 from ..problems import Problem
+from ..spec import Settings
 from ..yamlpos import Document
 from .convert import Draft, percent, unsupported
 
 API_VERSION, KIND = "pyrra.dev/v1alpha1", "ServiceLevelObjective"
+PYRRA_ALERT = "ErrorBudgetBurn"  # Pyrra's alert name when the object sets none
+PYRRA_FACTORS = (14, 7, 2, 1)  # Pyrra's burn-rate factors, fast to slow, at any period
 LABEL_PREFIX = "pyrra.dev/"  # Pyrra copies object labels with this prefix onto its rules
 
 
@@ -125,6 +128,8 @@ def convert(doc: Document, slo: ServiceLevelObjective) -> tuple[Draft, list[Prob
     if objective is not None:
         draft.put(to + ("objective",), objective, ("spec", "target"))
     draft.put(to + ("window",), spec.window, ("spec", "window"))
+    if objective is not None and not (spec.alerting.disabled or not spec.alerting.burnrates):
+        _burn_rates(spec.window, objective, to, draft)
     problems += _indicator(doc, spec.indicator, to + ("sli",), draft)
     problems += _alerting(doc, slo, to, draft)
     if spec.performance_over_accuracy:
@@ -213,11 +218,27 @@ def _latency_native(native: LatencyNative, to: tuple, at: tuple, draft: Draft) -
     return []
 
 
+def _burn_rates(window: str, objective: int | float, to: tuple, draft: Draft) -> None:
+    """Say how Pyrra's burn-rate factors change here, with the default tiers."""
+    try:
+        pairs = plan.tiers(durations.parse(window), 1 - Decimal(str(objective)) / 100, Settings(), {"page", "ticket"})
+    except ValueError:
+        return  # compile says why the period is too short
+    ours = ", ".join(f"{p.long_text}/{p.short_text} at {plan.number(p.burn_rate)}" for p in pairs)
+    draft.note(to + ("window",), f"burn rates changed: Pyrra's factors {', '.join(map(str, PYRRA_FACTORS))} are "
+                                 f"{ours} here with the default tiers, each firing at the same share of the budget "
+                                 f"whatever the period (docs/migrating.md)")
+
+
 def _alerting(doc: Document, slo: ServiceLevelObjective, to: tuple, draft: Draft) -> list[Problem]:
     alerting, at = slo.spec.alerting, ("spec", "alerting")
     problems = []
     if alerting.name is not None:
         draft.put(to + ("alerting", "name"), alerting.name, at + ("name",))
+    else:
+        ours = names.default_alert(slo.metadata.name, slo.metadata.name)
+        draft.note(to + ("name",), f"alerts renamed: Pyrra's {PYRRA_ALERT} is {ours} here; routes and silences on "
+                                   f"alertname must follow, or set alerting.name: {PYRRA_ALERT}")
     if alerting.disabled or not alerting.burnrates:
         flag = "disabled" if alerting.disabled else "burnrates"
         draft.put(to + ("alerting", names.PAGE), False, at + (flag,))

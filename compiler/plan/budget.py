@@ -30,23 +30,46 @@ def readable(ms: Decimal) -> int:
     return min(_READABLE[max(i - 1, 0):i + 1], key=lambda c: max(c / ms, ms / c))
 
 
+def _windows(period: int, settings: Settings, spec) -> tuple[int, int, str | None]:
+    """A tier's long and short windows scaled to a period, and why they cannot be measured, if so."""
+    scale = Decimal(period) / Decimal(settings.tiers_period)
+    floor = SCRAPES_PER_WINDOW * settings.scrape_interval
+    long = readable(spec.long * scale)
+    short = max(readable(spec.short * scale), floor)
+    least = (f"{SCRAPES_PER_WINDOW} scrape intervals ({SCRAPES_PER_WINDOW} x "
+             f"{durations.to_text(settings.scrape_interval)} = {durations.to_text(floor)})")
+    if long < floor:
+        return long, short, f"{durations.to_text(long) if long else 'under a minute'}, shorter than {least}"
+    if short >= long:
+        return long, short, (f"{durations.to_text(long)}, no longer than its short window, which is at least "
+                             f"{least}")
+    return long, short, None
+
+
+def _shortest_period(settings: Settings, enabled: set[str]) -> str:
+    """The shortest readable period at which every enabled tier keeps measurable windows."""
+    specs = [s for s in settings.tiers if s.severity in enabled]
+    for period in _READABLE:
+        if not any(_windows(period, settings, s)[2] for s in specs):
+            return durations.to_text(period)
+    return f"over {durations.to_text(_READABLE[-1])}"
+
+
 def tiers(period: int, budget: Decimal, settings: Settings, enabled: set[str]) -> tuple[Pair, ...]:
     """The alert pairs of a period; ValueError when a tier cannot be measured at this period."""
     scale = Decimal(period) / Decimal(settings.tiers_period)
-    floor = SCRAPES_PER_WINDOW * settings.scrape_interval
     pairs = []
     for spec in settings.tiers:
         if spec.severity not in enabled:
             continue
-        long = readable(spec.long * scale)
-        short = max(readable(spec.short * scale), floor)
-        if long < floor or short >= long:
+        long, short, why = _windows(period, settings, spec)
+        if why:
             raise ValueError(
-                f"a {durations.to_text(period)} period is too short for the {spec.severity} tier that spends "
-                f"{number(spec.budget_spent)}% of the budget: its long window would be "
-                f"{durations.to_text(long)}, and no window may be shorter than {SCRAPES_PER_WINDOW}x the scrape "
-                f"interval ({durations.to_text(floor)}) or its short window; use a longer window or adapt "
-                f"`tiers` in the settings")
+                f"a {durations.to_text(period)} period is too short for the {spec.severity} tier "
+                f"{durations.to_text(spec.long)}/{durations.to_text(spec.short)} (written for "
+                f"{durations.to_text(settings.tiers_period)}): scaled to {durations.to_text(period)}, its long "
+                f"window would be {why}; the shortest period these tiers allow is "
+                f"{_shortest_period(settings, enabled)}; use a longer window or adapt `tiers` in the settings")
         burn = (spec.budget_spent / 100 * period / long).quantize(BURN_RATE_PLACES, rounding=ROUND_HALF_UP)
         for_ = readable((spec.for_ or 0) * scale)
         pairs.append(Pair(spec.severity, spec.budget_spent, long, short, for_, burn.normalize(),

@@ -149,5 +149,12 @@ def _rules(args: argparse.Namespace) -> int:
     headers = {"X-Scope-OrgID": args.tenant} if args.tenant else {}
     client = Client(ruler_url, "the ruler", credentials("RULER_TOKEN", "RULER_USER", "RULER_PASSWORD"), headers,
                     verify, args.timeout)
+    # Both are legitimate (a gateway that adds them, single-tenant Cortex) but usually a forgotten setting.
+    if not client.secrets:
+        print(f"ruler: warning: no credentials in {client.creds.env_names}: pushing to {client.shown} "
+              "without authentication", file=sys.stderr)
+    if args.flavor == "mimir" and not args.tenant:
+        print(f"ruler: warning: no --tenant: Mimir at {client.shown} refuses requests without an X-Scope-OrgID "
+              "tenant unless its multi-tenancy is off", file=sys.stderr)
     return _finish("ruler", lambda: ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune,
                                                args.concurrency), args.dry_run)

@@ -9,22 +9,19 @@ when it carries the managed tag, and prune only looks in our folder.
 import json
 from pathlib import Path
 
-from .. import names
+from .. import names, write
 from ..problems import InputError, Problem
 from . import report
 from .http import Client, Failure, segment
 
-DASHBOARDS = Path("grafana/dashboards")
 SEARCH_PAGE = 1000
 OWNED_BY_GRAFANA = ("id", "version")
 
 
 def load(out: Path) -> list[dict]:
-    """The dashboard models under `out`, each checked for what push relies on."""
-    folder = out / DASHBOARDS
-    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    if not files:
-        raise InputError([Problem(str(folder), 1, 1, "", "holds no dashboards; run `slo compile` first")])
+    """The dashboard models of the output folder (as its manifest lists them), each checked for what
+    push relies on."""
+    files = [out / p for p in write.listed(out, names.DASHBOARD, names.OVERVIEW_DASHBOARD)]
     problems, dashboards, seen = [], [], {}
     for path in files:
         label = str(path)

@@ -12,6 +12,7 @@ import json
 import os
 import random
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
@@ -142,6 +143,7 @@ class Client:
                 raise Failure(f"{where}: TLS error talking to {self.what}: {reason}") from None
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 problem = "timed out" if isinstance(exc, requests.Timeout) else "connection failed or dropped"
+                self._retrying(where, problem, attempt, wait)
                 continue
             # A URL requests cannot use (urllib3 lets some host errors through as its own): asking again will not help.
             except (requests.RequestException, urllib3.exceptions.LocationValueError) as exc:
@@ -160,7 +162,14 @@ class Client:
                 raise Failure(self.redact(f"{where}: {response.status} {excerpt(response)}".rstrip()))
             problem = f"{response.status} {excerpt(response)}".rstrip()
             wait = max(wait, _retry_after(response) or 0)
-        raise Failure(self.redact(f"{where}: {problem} (gave up after {ATTEMPTS} attempts)"))
+            self._retrying(where, problem, attempt, wait)
+        raise Failure(self.redact(f"{where}: {problem} (gave up after {ATTEMPTS} attempts at {self.shown})"))
+
+    def _retrying(self, where: str, problem: str, attempt: int, wait: float) -> None:
+        """Progress while retrying, so that a slow or absent server is never a silent wait."""
+        if attempt + 1 < ATTEMPTS:
+            print(self.redact(f"{self.what} at {self.shown}: {where}: {problem}; retry {attempt + 1} of "
+                              f"{ATTEMPTS - 1} in {wait:.1f}s"), file=sys.stderr, flush=True)
 
 
 def excerpt(response: Response) -> str:

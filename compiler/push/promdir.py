@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import promtool
+from .. import names, promtool
 from ..targets import prometheus
 from . import report, rulefiles
 from .http import Client, Failure, excerpt
@@ -21,6 +21,7 @@ MARKER = prometheus.HEADER.partition("{source}")[0].encode()
 RELOAD = "/-/reload"
 POLL = 0.5  # seconds between looks at /api/v1/rules
 NOT_EVALUATED = "0001-01-01T00:00:00Z"
+SUFFIX = Path(names.rules_path("")).name  # of the rule files in Prometheus' folder: ours keep their names
 
 
 def base_url(reload_url: str) -> str | None:
@@ -37,11 +38,11 @@ def ours(path: Path) -> bool:
 def validate(out: Path) -> None:
     """promtool check rules before anything is written (`slo check` runs the unit tests, in CI)."""
     try:
-        found = promtool.check(out, tests=False)
+        found = [r for r in promtool.run([["check", "rules", *rulefiles.paths(out)]], out, 1) if not r.ok]
     except promtool.Missing as exc:
         raise Failure(str(exc)) from None
     if found:
-        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.split()) for f in found))
+        raise Failure("promtool rejected the rules: " + " | ".join(" ".join(f.output.split()) for f in found))
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -59,7 +60,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 def _plan(out: Path, folder: Path, prune: bool) -> tuple[dict[str, report.Outcome], dict[str, bytes | None]]:
     """The outcome for every file by name, and the new content of each file to change (None: delete)."""
     outcomes, changes = {}, {}
-    local = {p.name: p.read_bytes() for p in sorted((out / rulefiles.RULES).glob(f"*{rulefiles.SUFFIX}"))}
+    local = {Path(p).name: (out / p).read_bytes() for p in rulefiles.paths(out)}
     for name, data in local.items():
         path, thing = folder / name, f"rule file {name}"
         if not path.exists():
@@ -75,7 +76,7 @@ def _plan(out: Path, folder: Path, prune: bool) -> tuple[dict[str, report.Outcom
             outcomes[name] = report.Outcome(report.UPDATED, thing)
         changes[name] = data
     if prune:
-        for path in sorted(folder.glob(f"*{rulefiles.SUFFIX}")):
+        for path in sorted(folder.glob(f"*{SUFFIX}")):
             if path.name not in local and ours(path):
                 outcomes[path.name] = report.Outcome(report.DELETED, f"rule file {path.name}")
                 changes[path.name] = None
@@ -132,7 +133,7 @@ def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wa
         return list(outcomes.values())
     # Groups of a file left as it is (not ours) are not expected to load.
     groups = {g["name"] for service, gs in services.items() for g in gs
-              if outcomes[f"{service}{rulefiles.SUFFIX}"].action != report.FAILED}
+              if outcomes[Path(names.rules_path(service)).name].action != report.FAILED}
     previous = {name: (folder / name).read_bytes() if (folder / name).exists() else None for name in changes}
     _apply(folder, changes)
     try:

@@ -1,20 +1,22 @@
-"""The compiled rule files that push reads: one per service, one group per SLO."""
+"""The compiled rule files that push reads, as the output's manifest lists them: one per service,
+one group per SLO."""
 
 from pathlib import Path
 
 import yaml
 
+from .. import names, write
 from ..problems import InputError, Problem
 
-RULES = Path("prometheus")
-SUFFIX = ".rules.yml"
+
+def paths(out: Path) -> list[str]:
+    """The rule files of the output folder, relative to it."""
+    return write.listed(out, names.RULES)
 
 
 def load(out: Path) -> dict[str, list[dict]]:
-    """{service: its rule groups} from the rule files under `out`."""
-    files = sorted((out / RULES).glob(f"*{SUFFIX}"))
-    if not files:
-        raise InputError([Problem(str(out / RULES), 1, 1, "", "holds no rule files; run `slo compile` first")])
+    """{service: its rule groups} from the rule files of the output folder."""
+    files = [out / p for p in paths(out)]
     services, problems = {}, []
     for path in files:
         try:
@@ -28,7 +30,7 @@ def load(out: Path) -> dict[str, list[dict]]:
         if not isinstance(groups, list) or not all(isinstance(g, dict) and g.get("name") for g in groups):
             problems.append(Problem(str(path), 1, 1, "groups", "must be a list of named rule groups"))
             continue
-        services[path.name.removesuffix(SUFFIX)] = groups
+        services[names.layout_entry(path.relative_to(out).as_posix())["service"]] = groups
     if problems:
         raise InputError(problems)
     return services

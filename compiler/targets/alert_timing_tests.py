@@ -16,12 +16,13 @@ of history): promtool evaluates every rule group at every step, and days at one 
 minutes to run. The plan's model follows any interval, so the checks stay exact to the evaluation.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from decimal import Decimal
 
-from .. import durations, names, promql, serialize
-from ..plan import Pair, Plan, ServicePlan, SLOPlan, model_interval, number, reset_time, time_to_fire
-from ..synthetic import Unsupported
+from .. import durations, names, promql
+from ..plan import Pair, Plan, SLOPlan, model_interval, number, reset_time, time_to_fire
 from . import prometheus, promtool_tests
 from .promtool_tests import GONE, QUIET, phased
 
@@ -194,16 +195,8 @@ def days_interval(slo: SLOPlan, plan: Plan) -> int:
     return model_interval(max(plan.settings.rule_interval, longest // DAYS_STEPS), plan.settings.scrape_interval)
 
 
-def _file(service: ServicePlan, slos: tuple[SLOPlan, ...], clock: Clock, builders) -> bytes:
-    tests, skipped = [], []
-    for slo in slos:
-        try:
-            tests += [test for build in builders for test in build(slo, clock) if test is not None]
-        except Unsupported as exc:
-            skipped.append(f"# {slo.name}: no synthetic test ({exc}); cover it with your own test file.\n")
-    doc = {"rule_files": [f"../{service.name}.rules.yml"], "evaluation_interval": durations.to_text(clock.interval),
-           "tests": tests}
-    return serialize.to_yaml(doc, prometheus.HEADER.format(source=service.source) + "".join(skipped))
+def _tests(slo: SLOPlan, clock: Clock, builders) -> list[dict]:
+    return [test for build in builders for test in build(slo, clock) if test is not None]
 
 
 def _short_detections(slo: SLOPlan, clock: Clock) -> list[dict]:
@@ -214,15 +207,10 @@ def _long_detections(slo: SLOPlan, clock: Clock) -> list[dict]:
     return [detection(slo, p, clock) for p in slo.pairs if p.long >= DETAILED_WINDOW]
 
 
-def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
-    out = {}
+def suites(slo: SLOPlan, plan: Plan) -> dict[str, tuple[int, Callable[[], list[dict]]]]:
+    """{suite: (evaluation interval, builder of its tests)} of the scenarios over time."""
     scrape = plan.settings.scrape_interval
-    for service in plan.services:
-        out[names.scenario_tests_path(service.name, "timing")] = (
-            _file(service, service.slos, Clock(model_interval(plan.settings.rule_interval, scrape), scrape),
-                  [_short_detections, outage, traffic_stops, missing]), service.source)
-        for slo in service.slos:
-            out[names.scenario_tests_path(service.name, f"{slo.name}.days")] = (
-                _file(service, (slo,), Clock(days_interval(slo, plan), scrape),
-                      [_long_detections, quiet, slow_burn]), service.source)
-    return out
+    timing = Clock(model_interval(plan.settings.rule_interval, scrape), scrape)
+    days = Clock(days_interval(slo, plan), scrape)
+    return {"timing": (timing.interval, partial(_tests, slo, timing, (_short_detections, outage, traffic_stops, missing))),
+            "days": (days.interval, partial(_tests, slo, days, (_long_detections, quiet, slow_burn)))}

@@ -10,8 +10,8 @@ import math
 import re
 from decimal import Decimal
 
-from .. import durations, names, promql, serialize
-from ..plan import Plan, ServicePlan, SLOPlan, number
+from .. import durations, names, promql
+from ..plan import SLOPlan, number
 from ..synthetic import Unsupported
 from . import prometheus
 
@@ -77,7 +77,8 @@ def phased(slo: SLOPlan, phases: list[tuple[Decimal | str | None, int]]) -> tupl
                  in zip(columns, phases)] for i in range(len(columns[0]))]
 
     series, groups = slo.sli_kind.synthetic(slo.sli.body, slo.group_by, each)
-    group_labels = {g: series[0][0].get(g, "") for g in groups}
+    # Prometheus drops a label whose value is empty, so the alerts do not carry it.
+    group_labels = {g: series[0][0][g] for g in groups if series[0][0].get(g)}
     return ([{"series": _series_text(labels), "values": _values(steps, counter)} for labels, steps, counter in series],
             group_labels)
 
@@ -153,19 +154,12 @@ def cases(slo: SLOPlan, interval: int) -> list[dict]:
     return out
 
 
-def render_service(service: ServicePlan, plan: Plan) -> bytes:
-    interval = plan.settings.rule_interval
-    tests, skipped = [], []
-    for slo in service.slos:
-        try:
-            tests += cases(slo, interval)
-        except Unsupported as exc:
-            skipped.append(f"# {slo.name}: no synthetic test ({exc}); cover it with your own test file.\n")
-    doc = {"rule_files": [f"../{service.name}.rules.yml"], "evaluation_interval": durations.to_text(interval),
-           "tests": tests}
-    header = prometheus.HEADER.format(source=service.source) + "".join(skipped)
-    return serialize.to_yaml(doc, header)
+def unsupported(slo: SLOPlan) -> str | None:
+    """Why no synthetic traffic can be built for the SLO's SLI, or None when it can."""
+    try:
+        synthetic(slo, Decimal(0), 2)
+    except Unsupported as exc:
+        return str(exc)
+    return None
 
 
-def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
-    return {names.tests_path(s.name): (render_service(s, plan), s.source) for s in plan.services}
