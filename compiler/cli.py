@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import (__version__, alertmanager, backtest, changes, check, durations, explain, gitref, lint, load, measure,
-               pipeline, plan, promtool, review, starter, write)
+               names, pipeline, plan, promtool, review, starter, write)
 from .exits import OK, REFUSED, USAGE
 from .fields import NAME_PATTERN
 from .formats import emit
@@ -30,7 +30,7 @@ def _paths(parser: argparse.ArgumentParser, out: bool = True) -> None:
     parser.add_argument("--settings", type=Path, default=Path(SETTINGS_FILE),
                         help=f"project settings file (default: {SETTINGS_FILE}; absent means defaults)")
     if out:
-        parser.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: output)")
+        parser.add_argument("--out", type=Path, default=Path(names.OUTPUT), help="output folder (default: output)")
 
 
 def _compile(args: argparse.Namespace) -> int:
@@ -52,7 +52,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 def _linted(args: argparse.Namespace, specs: list, the_plan: plan.Plan) -> int:
     server = PrometheusAPI(args.prometheus) if args.prometheus else None
-    findings = lint.lint(specs, the_plan, server)
+    findings = lint.lint(specs, the_plan, server, args.settings.name)
     for finding in findings:
         print(finding, file=sys.stderr)
     failing = any(f.severity == lint.ERROR for f in findings) or (args.strict and findings)

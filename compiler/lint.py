@@ -18,6 +18,7 @@ import promql_parser
 
 from . import durations, names, plan, promql, sli, user_labels
 from .plan import SLOPlan, number
+from .load import SETTINGS_FILE
 from .problems import ERROR, WARNING, Problem
 from .spec import Service, Settings
 from .targets import prometheus
@@ -220,6 +221,24 @@ def live_series(subject: Subject, server: Live) -> Iterator[Finding]:
                                       "check the metric name and labels against the server")
 
 
+def links(settings: Settings, settings_file: str) -> Iterator[Finding]:
+    """Without base URLs the alerts carry no address that opens outside Grafana."""
+    def finding(field: str, code: str, message: str, fix: str) -> Finding:
+        return Finding(settings_file, 1, 1, field, WARNING, code, message, fix)
+
+    if not settings.runbook_base_url:
+        yield finding("runbook_base_url", "no-runbook-url",
+                      "runbook_base_url is empty, so alerts carry no runbook_url (only runbook_path, a file in "
+                      "this repository) and dashboards name runbooks without linking them",
+                      "set runbook_base_url to where output/ can be browsed, e.g. "
+                      "https://git.example.com/slos/blob/main/output")
+    if not settings.grafana_url:
+        yield finding("grafana_url", "no-grafana-url",
+                      "grafana_url is empty, so an alert's dashboard_url is a path on Grafana (/d/...) that opens "
+                      "nothing from Alertmanager, a chat or a pager",
+                      "set grafana_url to the address of your Grafana, e.g. https://grafana.example.com")
+
+
 def subjects(specs: list[tuple[Document, Service]], the_plan: plan.Plan) -> list[Subject]:
     by_name = {service.service: (doc, service) for doc, service in specs}
     out = []
@@ -230,11 +249,12 @@ def subjects(specs: list[tuple[Document, Service]], the_plan: plan.Plan) -> list
     return out
 
 
-def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Live | None = None) -> list[Finding]:
-    """Every finding of every SLO, sorted by place."""
+def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Live | None = None,
+         settings_file: str = SETTINGS_FILE) -> list[Finding]:
+    """Every finding of the settings and of every SLO, sorted by place."""
     settings = the_plan.settings
     external = {**settings.external_labels, **(server.external_labels() if server else {})}
-    findings: set[Finding] = set()
+    findings: set[Finding] = set(links(settings, settings_file))
     for subject in subjects(specs, the_plan):
         for check in (ranges(subject, settings), counters(subject), selectors(subject), kind_checks(subject),
                       budget(subject, settings),

@@ -29,6 +29,8 @@ SLOTH_SLO = "sloth_slo"
 SLOTH_WINDOW = "sloth_window"
 SLOTH_SEVERITY = "sloth_severity"
 SLOTH_LABELS = frozenset({SLOTH_ID, SLOTH_SERVICE, SLOTH_SLO, SLOTH_WINDOW, SLOTH_SEVERITY})
+# The folder the compiler writes by default, which the repository keeps.
+OUTPUT = "output"
 # Marks what the compiler owns (dashboard tag, Kubernetes label): push and prune touch nothing else.
 MANAGED_BY = "slo-compiler"
 
@@ -194,9 +196,14 @@ def runbook_path(service: str, alert: str, tier: str) -> str:
 
 
 def runbook_url(base: str, service: str, alert: str, tier: str) -> str:
-    # Without a base URL the link is the path in the repository, next to the generated rules.
-    path = runbook_path(service, alert, tier)
-    return f"{base.rstrip('/')}/{path}" if base else f"output/{path}"
+    """The runbook's address; empty without a base URL, where a path would resolve against
+    whatever page shows it (a dashboard, Alertmanager, a chat) and open nothing."""
+    return f"{base.rstrip('/')}/{runbook_path(service, alert, tier)}" if base else ""
+
+
+def repository_path(path: str) -> str:
+    """Where a generated file lies in the repository, for people to find it without a link."""
+    return f"{OUTPUT}/{path}"
 
 
 def dashboard_url(grafana: str, service: str, panel: int | None = None) -> str:

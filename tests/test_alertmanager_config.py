@@ -20,7 +20,7 @@ import yaml
 import realprom
 from compiler import durations, load, pipeline, write, yamlpos
 from compiler.spec import Settings
-from conftest import ROOT, SHARED, write_spec
+from conftest import ROOT, SLOS, SHARED, write_spec
 
 BASE = """\
 route:
@@ -70,7 +70,7 @@ def merged(slo, tmp_path: Path, out: Path, base: str = BASE) -> dict:
     return yaml.safe_load(result.out)
 
 
-@pytest.mark.parametrize("slos", [ROOT / "slos", SHARED / "examples"], ids=("slos", "shared-examples"))
+@pytest.mark.parametrize("slos", [SLOS, SHARED / "examples"], ids=("slos", "shared-examples"))
 def test_amtool_accepts_the_merged_configuration_of_every_example(slo, tmp_path, slos):
     if not slos.is_dir():
         pytest.skip(f"the shared examples are not at {slos}")
@@ -90,7 +90,7 @@ def routes_test(config: Path, receiver: str, *labels: str) -> subprocess.Complet
 
 
 def test_a_teams_page_reaches_its_pager_and_tickets_the_ticket_receiver(slo, tmp_path):
-    merged(slo, tmp_path, compiled(tmp_path, ROOT / "slos"))
+    merged(slo, tmp_path, compiled(tmp_path, SLOS))
     config = tmp_path / "merged.yml"
     payments = ("slo_service=payments", "slo_name=api-availability", "team=payments")
     cases = [
@@ -111,19 +111,19 @@ def test_a_teams_page_reaches_its_pager_and_tickets_the_ticket_receiver(slo, tmp
 
 def test_teams_by_an_alert_label(slo, tmp_path):
     settings = SETTINGS.replace("  teams:\n    team-payments:", "  team_label: team\n  teams:\n    payments:")
-    merged(slo, tmp_path, compiled(tmp_path, ROOT / "slos", settings))
+    merged(slo, tmp_path, compiled(tmp_path, SLOS, settings))
     labels = ("slo_service=payments", "slo_name=api-availability", "slo_severity=page")
     assert routes_test(tmp_path / "merged.yml", "payments-pager", *labels, "team=payments").returncode == 0
     assert routes_test(tmp_path / "merged.yml", "slo-pages", *labels, "team=search").returncode == 0
 
 
 def test_merging_again_replaces_what_was_merged_and_keeps_the_rest(slo, tmp_path):
-    out = compiled(tmp_path, ROOT / "slos")
+    out = compiled(tmp_path, SLOS)
     first = merged(slo, tmp_path, out)
     again = slo("alertmanager", "merge", "--config", tmp_path / "merged.yml", "--out", out)
     assert again.code == 0 and again.out == (tmp_path / "merged.yml").read_text()
     # After a settings change the earlier subtree is replaced, not kept next to the new one.
-    out = compiled(tmp_path / "changed", ROOT / "slos", SETTINGS.replace("slo-tickets", "default"))
+    out = compiled(tmp_path / "changed", SLOS, SETTINGS.replace("slo-tickets", "default"))
     changed = yaml.safe_load(slo("alertmanager", "merge", "--config", tmp_path / "merged.yml", "--out", out).out)
     routes = changed["route"]["routes"]
     assert len(routes) == 2 and routes[1] == {"matchers": ['severity="critical"'], "receiver": "oncall"}
@@ -133,7 +133,7 @@ def test_merging_again_replaces_what_was_merged_and_keeps_the_rest(slo, tmp_path
 
 
 def test_a_configuration_lacking_a_receiver_or_the_root_route_is_refused_at_its_place(slo, tmp_path):
-    out = compiled(tmp_path, ROOT / "slos")
+    out = compiled(tmp_path, SLOS)
     config = write_spec(tmp_path, "am.yml", "route:\n  receiver: default\nreceivers:\n  - name: default\n")
     result = slo("alertmanager", "merge", "--config", config, "--out", out)
     assert result.code == 1 and result.out == ""
@@ -154,7 +154,7 @@ alertmanager:
     team-payments: {}
   team_lable: team
 """)
-    result = slo("compile", "--slos", ROOT / "slos", "--out", tmp_path / "out", "--settings", settings)
+    result = slo("compile", "--slos", SLOS, "--out", tmp_path / "out", "--settings", settings)
     assert result.code == 1 and not (tmp_path / "out").exists()
     assert [line.removeprefix(f"{tmp_path}/") for line in result.lines] == [
         "slo-settings.yaml:2:47: alertmanager.page.repeat_interval: repeat_interval (30m) is shorter than "
@@ -169,9 +169,9 @@ def test_slo_check_runs_amtool_on_the_configured_merge(slo, tmp_path, monkeypatc
     from compiler import check
     # The rules are checked elsewhere; this is amtool's part.
     monkeypatch.setattr(check, "run", lambda *args: check.Summary(0, 0, (), 0.0))
-    out = compiled(tmp_path, ROOT / "slos", SETTINGS + "  config: alertmanager.yml\n")
+    out = compiled(tmp_path, SLOS, SETTINGS + "  config: alertmanager.yml\n")
     write_spec(tmp_path, "alertmanager.yml", BASE)
-    args = ("check", "--out", out, "--slos", ROOT / "slos", "--settings", tmp_path / "slo-settings.yaml")
+    args = ("check", "--out", out, "--slos", SLOS, "--settings", tmp_path / "slo-settings.yaml")
     assert slo(*args).code == 0
     write_spec(tmp_path, "alertmanager.yml", BASE.replace("receiver: oncall", "receiver: nobody"))
     result = slo(*args)
@@ -208,7 +208,7 @@ def _states(base: str) -> dict[tuple, tuple[str, list]]:
 
 
 def test_a_page_mutes_the_tickets_of_its_slo_and_group_only(slo, tmp_path):
-    out = compiled(tmp_path, ROOT / "slos")
+    out = compiled(tmp_path, SLOS)
     merged(slo, tmp_path, out)
     rules = yaml.safe_load((out / "prometheus" / "payments.rules.yml").read_text())
     identity = {"slo_service": "payments", "slo_name": "api-latency"}
@@ -260,7 +260,7 @@ def test_the_documented_settings_are_valid_and_their_defaults_are_the_defaults()
 def test_the_documented_commands_merge_a_configuration_that_amtool_accepts(tmp_path):
     write_spec(tmp_path, "slo-settings.yaml", _blocks("yaml")[0])
     write_spec(tmp_path, "alertmanager.yml", next(b for b in _blocks("yaml") if b.startswith("# alertmanager.yml")))
-    shutil.copytree(ROOT / "slos", tmp_path / "slos")
+    shutil.copytree(SLOS, tmp_path / "slos")
     commands = _blocks("sh")[0]
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=tmp_path, capture_output=True, text=True,
                             env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})

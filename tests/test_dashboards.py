@@ -103,7 +103,8 @@ def test_a_service_dashboard_has_a_row_per_slo_with_what_the_issue_asks(compiled
     assert [r["title"] for r in rows] == ["api-availability: 99.9% over 30d", "api-latency: 99% over 28d"]
     block = [p for p in payments["panels"] if 200 <= p["id"] < 300]  # api-latency's block of ids
     titles = {p["title"]: p for p in block}
-    assert {"Objective", "SLI over 28d", "Error budget remaining", "Error budget remaining over time",
+    assert {"Objective", "SLI over 28d (worst route)", "Error budget left (worst route)",
+            "Budget left as full outage (worst route)", "Error budget burn-down over 28d",
             "Burn rate per alert window", "Events and errors (rate over 5m)",
             "Active alerts (pending and firing)"} <= set(titles)
     about = titles["About"]["options"]["content"]
@@ -113,8 +114,10 @@ def test_a_service_dashboard_has_a_row_per_slo_with_what_the_issue_asks(compiled
     assert [t["legendFormat"] for t in burn["targets"]] == [f"{w} route={{{{route}}}}" for w in
                                                            ("5m", "30m", "1h", "2h", "6h", "1d", "3d")]
     steps = burn["fieldConfig"]["defaults"]["thresholds"]["steps"]
-    assert [(s["color"], s["value"]) for s in steps] == [("green", None), ("orange", 0.933), ("orange", 2.8),
-                                                         ("red", 5.6), ("red", 13.44)]
+    assert [(s["color"], s["value"]) for s in steps[1:]] == [("orange", 0.933), ("orange", 2.8), ("red", 5.6),
+                                                             ("red", 13.44)]
+    # Grafana reads the first step as the base whatever its value; written below every value.
+    assert steps[0]["color"] == "green" and steps[0]["value"] < -1e300
     assert 'route=~"$route"' in burn["targets"][0]["expr"]
     alerts = titles["Active alerts (pending and firing)"]["targets"][0]["expr"]
     assert alerts.startswith('ALERTS{slo_service="payments", slo_name="api-latency"')  # burn-rate and missing-data alerts
@@ -139,8 +142,10 @@ def test_the_overview_lists_every_slo_sorted_by_budget_left_and_links_each_to_it
                                       "Burn rate now", "Firing alerts"]
     links = {o["matcher"]["options"]: o["properties"][0]["value"] for o in table["fieldConfig"]["overrides"]
              if o["properties"][0]["id"] == "links"}
-    assert links == {c: [{"title": "Service dashboard", "url": "/d/${__data.fields.dashboard}"}]
-                     for c in ("Service", "SLO")}
+    # The service's dashboard, over the same time range and on the same data source.
+    assert {c: [(link["title"], link["url"]) for link in found] for c, found in links.items()} == {
+        c: [("Service dashboard", "/d/${__data.fields.dashboard}?${__url_time_range}&${datasource:queryparam}")]
+        for c in ("Service", "SLO")}
 
 
 def test_the_overview_names_each_row_s_dashboard_uid_even_for_long_service_names(compiled, tmp_path, promtool):
@@ -185,30 +190,64 @@ def resolve_dashboard_link(out: Path, url: str, grafana: str) -> dict:
     return panel
 
 
-@pytest.mark.parametrize("settings", ["", "runbook_base_url: https://git.example.com/slos/blob/main/output/\n"
-                                          "grafana_url: https://grafana.example.com/\n"])
+URLS = "runbook_base_url: https://git.example.com/slos/blob/main/output/\ngrafana_url: https://grafana.example.com/\n"
+
+
+@pytest.mark.parametrize("settings", ["", URLS])
 def test_every_alert_link_resolves_to_a_generated_runbook_and_the_slo_burn_rate_panel(tmp_path, slo, settings):
     settings_file = write_spec(tmp_path, "slo-settings.yaml", settings)
     out = tmp_path / "output"
     assert slo("compile", "--slos", SLOS, "--out", out, "--settings", settings_file).code == 0
-    runbook_base = "https://git.example.com/slos/blob/main/output" if settings else "output"
     grafana = "https://grafana.example.com" if settings else ""
     files = tree(out)
     for annotation in alert_annotations(out):
-        path = annotation["runbook_url"].removeprefix(runbook_base + "/")
-        assert path.startswith("runbooks/") and path in files, annotation["runbook_url"]
+        if settings:
+            path = annotation["runbook_url"].removeprefix("https://git.example.com/slos/blob/main/output/")
+            assert "runbook_path" not in annotation
+        else:
+            # No address to link: the alert names the runbook's file in the repository instead.
+            assert "runbook_url" not in annotation
+            path = annotation["runbook_path"].removeprefix("output/")
+        assert path.startswith("runbooks/") and path in files, annotation
+        # Rooted on Grafana's own address without grafana_url, so it never resolves against another page.
         panel = resolve_dashboard_link(out, annotation["dashboard_url"], grafana)
         assert panel["title"] == "Burn rate per alert window"
         assert all(f'slo_name="{annotation["slo"]}"' in t["expr"] for t in panel["targets"])
 
 
-def test_every_row_links_to_runbooks_that_exist(compiled):
-    files = tree(compiled)
-    for name, dashboard in dashboards(compiled).items():
-        links = [link["url"] for p in panels(dashboard) for link in p.get("links", [])]
-        assert links or name == "slo-overview"
-        for url in links:
-            assert url.removeprefix("output/") in files, url
+def links(dashboard: dict) -> list[str]:
+    """Every address in a dashboard: its links, its panels' and fields' links, and Markdown links in text."""
+    found = [link["url"] for link in dashboard["links"]]
+    for panel in panels(dashboard):
+        found += [link["url"] for link in panel.get("links", [])]
+        found += [link["url"] for o in panel.get("fieldConfig", {}).get("overrides", []) for prop in o["properties"]
+                  if prop["id"] == "links" for link in prop["value"]]
+        found += re.findall(r"\]\(([^)]*)\)", panel.get("options", {}).get("content", ""))
+    return found
+
+
+@pytest.mark.parametrize("settings", ["", URLS])
+def test_every_dashboard_link_is_absolute_or_rooted_and_runbook_links_open_generated_runbooks(tmp_path, slo,
+                                                                                              settings):
+    settings_file = write_spec(tmp_path, "slo-settings.yaml", settings)
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", SLOS, "--out", out, "--settings", settings_file).code == 0
+    files = tree(out)
+    runbooks = {p for p in files if p.startswith("runbooks/")}
+    linked = set()
+    for name, dashboard in dashboards(out).items():
+        found = links(dashboard)
+        assert found
+        for url in found:
+            # A relative address would resolve against /d/<uid>/ and open a page of Grafana's choosing.
+            assert url.startswith(("https://", "/d/")), (name, url)
+            linked.add(url.removeprefix("https://git.example.com/slos/blob/main/output/"))
+        if name != "slo-overview" and not settings:
+            # The runbooks are named, as the files they are, where there is no address to link them.
+            texts = "".join(p["options"]["content"] for p in panels(dashboard) if p["type"] == "text")
+            named = set(re.findall(r"`output/(runbooks/[^`]+)`", texts))
+            assert named and named <= runbooks
+    assert (linked & runbooks) == (runbooks if settings else set())
 
 
 def test_a_service_cannot_take_the_overview_s_name(tmp_path, slo):

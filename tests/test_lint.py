@@ -12,6 +12,8 @@ def ratio(name: str, objective: str, errors: str, total: str, extra: str = "") -
             f"        errors: '{errors}'\n        total: '{total}'\n{extra}")
 
 
+# Where runbooks and Grafana live: without them lint warns about the settings (see the last test).
+URLS = "runbook_base_url: https://git.example.com/slos/blob/main/output\ngrafana_url: https://grafana.example.com\n"
 GOOD = ratio("good", "99.9", 'http_requests_total{job="shop", code=~"5.."}', 'http_requests_total{job="shop"}')
 
 
@@ -23,7 +25,7 @@ def lint(tmp_path, slo, monkeypatch):
 
     def run(spec: str, settings: str = "", *args: str):
         write_spec(tmp_path / "slos", "shop.yaml", spec)
-        write_spec(tmp_path, "slo-settings.yaml", settings)
+        write_spec(tmp_path, "slo-settings.yaml", URLS + settings)
         result = slo("lint", "--slos", "slos", "--settings", "slo-settings.yaml", *args)
         found = {(line.split(": ")[0] + ": " + line.split(": ")[1], line.split(": ")[2].split()[1])
                  for line in result.lines}
@@ -37,7 +39,10 @@ def test_a_sound_spec_has_no_findings(lint):
 
 
 def test_the_test_specs_have_no_findings(slo):
-    assert slo("lint", "--slos", SLOS, "--settings", SETTINGS).err == ""
+    # The test settings name no runbook or Grafana address: the two settings warnings alone.
+    result = slo("lint", "--slos", SLOS, "--settings", SETTINGS)
+    assert result.code == 0 and [line.split(": ")[2].split()[:2] for line in result.lines] == [
+        ["warning", "no-grafana-url"], ["warning", "no-runbook-url"]], result.err
 
 
 def test_the_shared_examples_have_no_errors(slo, tmp_path):
@@ -137,7 +142,8 @@ def test_lint_refuses_an_invalid_spec_like_compile(lint):
 
 def test_slo_check_runs_lint_and_fails_on_its_errors(tmp_path, slo, promtool):
     write_spec(tmp_path / "slos", "shop.yaml", HEAD + GOOD.replace("99.9", "90"))
-    args = ("--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml", "--out", tmp_path / "out")
+    settings = write_spec(tmp_path, "slo-settings.yaml", URLS)
+    args = ("--slos", tmp_path / "slos", "--settings", settings, "--out", tmp_path / "out")
     assert slo("compile", *args).code == 0
     result = slo("check", *args)
     assert result.code == 1 and "error tier-never-fires" in result.err
@@ -168,3 +174,19 @@ def test_slo_labels_and_sloths_labels_that_collide_with_external_labels(lint):
                      ("slos/shop.yaml:1:10: service", "external-label-conflict")}
     assert sum("sloth_service is an external label" in line for line in result.lines) == 1
     assert sum("sloth_window is an external label" in line for line in result.lines) == 1
+
+
+@pytest.mark.parametrize("settings, warned", [
+    ("", {"grafana_url": "no-grafana-url", "runbook_base_url": "no-runbook-url"}),
+    ("grafana_url: https://grafana.example.com\n", {"runbook_base_url": "no-runbook-url"}),
+    ("runbook_base_url: https://git.example.com/slos/blob/main/output\n", {"grafana_url": "no-grafana-url"}),
+    (URLS, {}),
+])
+def test_empty_link_settings_are_warnings_that_name_the_setting(tmp_path, slo, settings, warned):
+    write_spec(tmp_path / "slos", "shop.yaml", HEAD + GOOD)
+    path = write_spec(tmp_path, "my-settings.yaml", settings)
+    result = slo("lint", "--slos", tmp_path / "slos", "--settings", path)
+    found = {line.split(": ")[1]: line.split(": ")[2].split()[1] for line in result.lines}
+    assert result.code == 0 and found == warned, result.err
+    assert all(line.startswith("my-settings.yaml:1:1: ") for line in result.lines)
+    assert slo("lint", "--slos", tmp_path / "slos", "--settings", path, "--strict").code == (1 if warned else 0)

@@ -13,6 +13,7 @@ import pytest
 import realprom
 from conftest import write_spec
 from leaks import assert_no_leaks
+from test_lint import URLS
 
 SERIES = ['http_requests_total{code="200",job="api"}', 'http_requests_total{code="500",job="api"}',
           'http_request_duration_seconds_bucket{job="api",le="0.1"}',
@@ -69,10 +70,15 @@ def server(tmp_path_factory, promtool):
         yield prometheus, work
 
 
+def settings(tmp_path):
+    """Settings that name where runbooks and Grafana live, so that lint reports only the SLOs' findings."""
+    return write_spec(tmp_path, "slo-settings.yaml", URLS)
+
+
 def test_live_checks_find_missing_series_buckets_and_external_labels(server, tmp_path, slo):
     prometheus, _ = server
     write_spec(tmp_path / "slos", "api.yaml", SPEC)
-    result = slo("lint", "--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml",
+    result = slo("lint", "--slos", tmp_path / "slos", "--settings", settings(tmp_path),
                  "--prometheus", prometheus.base)
     found = {(line.split(": ")[1], line.split(": ")[2]) for line in result.lines}
     assert found == {
@@ -91,7 +97,7 @@ def test_live_checks_find_missing_series_buckets_and_external_labels(server, tmp
 def test_without_the_server_none_of_this_can_be_seen(tmp_path, slo):
     # 0.25 is a default client bucket, so only the server can tell that this histogram lacks it.
     write_spec(tmp_path / "slos", "api.yaml", SPEC)
-    result = slo("lint", "--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml")
+    result = slo("lint", "--slos", tmp_path / "slos", "--settings", settings(tmp_path))
     assert (result.code, result.err) == (0, "")
 
 
@@ -100,7 +106,7 @@ def test_an_unreachable_server_is_one_line_and_never_shows_the_password(tmp_path
     password, token = "pa55-word-in-url", "token-from-the-environment"
     monkeypatch.setenv("SLO_PROMETHEUS_TOKEN", token)
     url = f"http://reader:{password}@127.0.0.1:{realprom.free_port()}/prefix"
-    result = slo("lint", "--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml", "--prometheus", url)
+    result = slo("lint", "--slos", tmp_path / "slos", "--settings", settings(tmp_path), "--prometheus", url)
     assert result.code == 1
     assert len(result.lines) == 1 and result.lines[0].startswith("slo: cannot query Prometheus at http://127.0.0.1:")
     assert_no_leaks([password, token, "reader:" + password], {"stdout": result.out, "stderr": result.err})
@@ -138,7 +144,7 @@ def test_the_token_from_the_environment_is_sent_and_never_printed(tmp_path, slo,
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         write_spec(tmp_path / "slos", "api.yaml", SPEC.split("  - name: missing-counters")[0])
-        args = ("lint", "--slos", tmp_path / "slos", "--settings", tmp_path / "none.yaml",
+        args = ("lint", "--slos", tmp_path / "slos", "--settings", settings(tmp_path),
                 "--prometheus", f"http://127.0.0.1:{httpd.server_port}")
         refused = slo(*args)
         monkeypatch.setenv("SLO_PROMETHEUS_TOKEN", token)

@@ -14,7 +14,7 @@ import fakealertmanager
 import fakehttp
 from compiler import pipeline, write
 from compiler.push import http
-from conftest import ROOT, write_spec
+from conftest import ROOT, SLOS, write_spec
 
 TENANT = "team-payments"
 SETTINGS = "alertmanager:\n  page: {receiver: pager}\n"
@@ -37,7 +37,7 @@ def out(tmp_path_factory):
     folder = tmp_path_factory.mktemp("push-alertmanager")
     settings = write_spec(folder, "slo-settings.yaml", SETTINGS)
     out = folder / "output"
-    write.write(out, pipeline.render(pipeline.build_plan(ROOT / "slos", settings)))
+    write.write(out, pipeline.render(pipeline.build_plan(SLOS, settings)))
     return out
 
 

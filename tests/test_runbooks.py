@@ -58,7 +58,9 @@ def test_a_page_runbook_states_windows_thresholds_budget_and_time_to_exhaustion(
     assert "| 1h | 5m | 2m | 14.4x | 1.44% | 2% (51s of full outage) | 2d 2h |" in text
     assert "| 6h | 30m | 15m | 6x | 0.6% | 5% (2m 9s of full outage) | 5d |" in text
     assert "| 1d |" not in text  # the ticket pairs are in the ticket's runbook
-    assert "[/d/slo-shop?viewPanel=105](/d/slo-shop?viewPanel=105)" in text
+    # Without grafana_url the dashboard is a path on Grafana, named rather than linked.
+    assert "| Dashboard | `/d/slo-shop?viewPanel=105` in your Grafana |" in text
+    assert "](/d/" not in text
     assert 'sum by (route) (rate(http_requests_total{job="shop", code=~"5.."}[5m]))' in text
     assert 'slo:sli_error:ratio_rate1h{slo_service="shop", slo_name="availability"} / 0.001' in text
     assert "per route" in text and "This alert pages" in text
@@ -118,10 +120,11 @@ def test_compiled_runbooks_follow_the_shipped_template(compiled):
 
 
 def linked_runbooks(out: Path) -> set[str]:
-    """The runbook paths every alert of every rule file links to (`output/<path>` without a base URL)."""
+    """The runbook paths every alert of every rule file names (`runbook_path`, `output/<path>`, without a base URL)."""
     files = sorted((out / "prometheus").glob("*.rules.yml"))
     groups = [g for p in files for g in yaml.safe_load(p.read_text())["groups"]]
-    return {r["annotations"]["runbook_url"].removeprefix("output/") for g in groups for r in g["rules"] if "alert" in r}
+    return {r["annotations"]["runbook_path"].removeprefix("output/") for g in groups for r in g["rules"]
+            if "alert" in r}
 
 
 def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path, slo, compiled):

@@ -41,6 +41,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
                          f"the shortest window ({durations.to_text(base)}): recorded series would miss events")
     alert = slo.alerting.name or names.default_alert(service.service, slo.name)
     routes = [TierRoute(tier, route_labels(service, index, tier), _tier_annotations(slo.alerting, tier),
+                        names.repository_path(names.runbook_path(service.service, alert, tier)),
                         names.runbook_url(settings.runbook_base_url, service.service, alert, tier))
               for tier in names.TIERS]
     labels = {**service.labels, **slo.labels}
@@ -72,7 +73,7 @@ def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: li
     # The SLO's own runbook, the ticket's where it has one: runbooks exist for tiers with alert pairs.
     tiers = {p.tier for p in pairs}
     route = next((r for r in sorted(routes, key=lambda r: r.tier != names.TICKET) if r.tier in tiers), routes[-1])
-    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.runbook_url)
+    return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.tier)
 
 
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:

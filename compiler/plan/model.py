@@ -47,7 +47,8 @@ class TierRoute:
     tier: str
     labels: tuple[tuple[str, str], ...]  # labels of the tier's alert rules (`route_labels`), severity included
     annotations: tuple[tuple[str, str], ...]  # the SLO's alerting annotations, the tier's over them
-    runbook_url: str
+    runbook: str  # the runbook's path in the repository
+    runbook_url: str  # its address, empty without runbook_base_url
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class MissingData:
 
     alert: str
     for_: int
-    runbook_url: str
+    tier: str  # whose runbook it links to
 
     @property
     def for_text(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import alertmanager as merging
-from .. import exits, load, yamlpos
+from .. import exits, load, names, yamlpos
 from . import alertmanager, grafana, promdir, report, ruler, rulefiles
 from .http import Client, Credentials, Failure, credentials, usable_url
 
@@ -31,7 +31,7 @@ def _seconds(text: str) -> float:
 
 
 def _common(p: argparse.ArgumentParser, prune: bool = True) -> None:
-    p.add_argument("--out", type=Path, default=Path("output"), help="output folder to push (default: output)")
+    p.add_argument("--out", type=Path, default=Path(names.OUTPUT), help="output folder to push (default: output)")
     p.add_argument("--settings", type=Path, default=Path(load.SETTINGS_FILE),
                    help=f"project settings file (default: {load.SETTINGS_FILE})")
     p.add_argument("--dry-run", action="store_true", help="print what would be created, updated and deleted; "

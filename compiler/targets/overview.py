@@ -13,12 +13,15 @@ from .panels import BAD, GOOD, WARN, at, query, steps
 BY = f"({names.SERVICE}, {names.SLO})"
 DASHBOARD_LABEL = "dashboard"
 BUDGET_COLUMN = "Budget remaining"
+# Cells coloured by their column's thresholds ("color-text" has no schema of its own in Grafana 11.4's
+# table options, which cannot tell it from "auto").
+CELL_COLOUR = {"type": "color-background", "mode": "basic", "applyToRow": False}
 # (column, query, unit, threshold steps): the order of the table.
 COLUMNS = (
     ("Objective", f"max by {BY} ({names.OBJECTIVE})", "percentunit", steps(GOOD)),
     ("SLI over the period",
      f"min by {BY} (1 - {names.PERIOD_BURN_RATE} * on {BY} group_left {names.ERROR_BUDGET})", "percentunit",
-     steps(GOOD)),
+     None),  # each SLO has its own objective; the budget column says whether the SLI meets it
     (BUDGET_COLUMN, f"min by {BY} ({names.BUDGET_REMAINING})", "percentunit", panels.budget_steps()),
     ("Burn rate now", f"max by {BY} ({names.CURRENT_BURN_RATE})", panels.TIMES, steps(GOOD, (WARN, 1.0))),
     ("Firing alerts", f'count by {BY} (ALERTS{{alertstate="firing", {names.SERVICE}!=""}})\n'
@@ -49,13 +52,15 @@ def render_overview(plan: Plan) -> bytes:
     refs = [chr(ord("A") + i) for i in range(len(COLUMNS))]
     targets = [query(with_dashboard(expr, services), ref, table=True)
                for ref, (_, expr, _, _) in zip(refs, COLUMNS)]
-    link = [{"title": "Service dashboard", "url": f"/d/${{__data.fields.{DASHBOARD_LABEL}}}"}]
+    # The service's dashboard over the same time range, on the same data source.
+    link = [panels.link("Service dashboard", f"/d/${{__data.fields.{DASHBOARD_LABEL}}}?${{__url_time_range}}"
+                                             f"&${{{panels.DATASOURCE_VARIABLE}:queryparam}}", new_tab=False)]
     renames = {names.SERVICE: "Service", names.SLO: "SLO",
                **{f"Value #{ref}": column for ref, (column, *_) in zip(refs, COLUMNS)}}
     order = {name: i for i, name in enumerate([names.SERVICE, names.SLO, *(f"Value #{r}" for r in refs)])}
-    overrides = [_override(column, [{"id": "unit", "value": unit}, {"id": "thresholds", "value": {
-        "mode": "absolute", "steps": thresholds}}, {"id": "custom.cellOptions", "value": {"type": "color-text"}}])
-                 for column, _, unit, thresholds in COLUMNS]
+    overrides = [_override(column, [{"id": "unit", "value": unit}] + ([{"id": "thresholds", "value": {
+        "mode": "absolute", "steps": thresholds}}, {"id": "custom.cellOptions", "value": CELL_COLOUR}]
+        if thresholds else [])) for column, _, unit, thresholds in COLUMNS]
     overrides += [_override(column, [{"id": "links", "value": link}]) for column in ("Service", "SLO")]
     overrides.append(_override(DASHBOARD_LABEL, [{"id": "custom.hidden", "value": True}]))
     transformations = [

@@ -80,7 +80,8 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                 "min_events": slo.min_events,
                 "queries": {"errors": errors, "total": total}},
         "alert": {"name": slo.alert, "tier": tier, "labels": dict(route.labels),
-                  "runbook_url": route.runbook_url, "dashboard_url": slo.dashboard_url},
+                  "runbook": route.runbook, "runbook_url": route.runbook_url,
+                  "dashboard_url": slo.dashboard_url},
         "pairs": [_pair(slo, p) for p in slo.pairs if p.tier == tier],
         "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text}
         if tier == _missing_data_tier(slo) else None,
@@ -89,8 +90,7 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
 
 def _missing_data_tier(slo: SLOPlan) -> str | None:
     """The tier whose runbook the missing-data ticket links to."""
-    return next((r.tier for r in slo.routes if slo.missing_data and r.runbook_url == slo.missing_data.runbook_url),
-                None)
+    return slo.missing_data.tier if slo.missing_data else None
 
 
 def tiers(slo: SLOPlan) -> tuple[str, ...]:
