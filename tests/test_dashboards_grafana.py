@@ -13,7 +13,6 @@ import yaml
 import grafana_schema
 from compiler import names
 from conftest import ROOT, SLOS, SHARED, write_spec
-from test_compile import compiled  # noqa: F401  (the fixture: slos/ compiled once per module)
 from test_dashboards import dashboards, panels, with_all
 
 DATA = ROOT / "tests" / "data"
