@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -263,7 +264,7 @@ def test_the_documented_commands_merge_a_configuration_that_amtool_accepts(tmp_p
     shutil.copytree(SLOS, tmp_path / "slos")
     commands = _blocks("sh")[0]
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands], cwd=tmp_path, capture_output=True, text=True,
-                            env={**os.environ, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
+                            env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
     assert result.returncode == 0, result.stdout + result.stderr
     merged_config = yaml.safe_load((tmp_path / "merged.yml").read_text())
     assert merged_config["route"]["routes"][0]["routes"][0]["routes"] == [

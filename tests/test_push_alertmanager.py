@@ -6,6 +6,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -137,7 +139,7 @@ def test_the_documented_push_commands(server, out, tmp_path):
     shutil.copytree(out, tmp_path / "output")
     write_spec(tmp_path, "slo-settings.yaml", SETTINGS + "  config: alertmanager.yml\n")
     write_spec(tmp_path, "alertmanager.yml", OWN)
-    env = {**os.environ, "ALERTMANAGER_URL": server.url, "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    env = {**os.environ, "ALERTMANAGER_URL": server.url, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", commands[0]], cwd=tmp_path, env=env, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
