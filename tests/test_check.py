@@ -187,7 +187,7 @@ def test_progress_reports_files_done_and_elapsed_time():
 
 def test_the_commands_in_the_check_docs_are_valid_command_lines():
     text = (ROOT / "docs" / "check.md").read_text()
-    lines = [line.partition("#")[0].split() for block in re.findall(r"```sh\n(.*?)```", text, re.S)
+    lines = [line.partition("#")[0].split() for block in re.findall(r"```sh[^\n]*\n(.*?)```", text, re.S)
              for line in block.splitlines()]
     commands = [argv[1:] for argv in lines if argv[:2] == ["slo", "check"]]
     assert len(commands) == 3
