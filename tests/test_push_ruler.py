@@ -253,7 +253,7 @@ def test_a_group_the_ruler_rejects_is_named_and_the_others_are_written(ruler, sl
 def test_faults_within_the_retries_converge(ruler, slo, out):
     # At most two faults per request, fewer than the attempts: the push must get through.
     ruler.faults = fakehttp.Faults(error=0.2, throttle=0.1, slow=0.1, dropped=0.1, dropped_after=0.1, delay=3,
-                                   seed=18, limit=2)
+                                   seed=2, limit=2)
     result = push(slo, ruler, out, "--timeout", "2")
     assert {e.fault for e in ruler.log} >= {"error", "throttle", "slow", "dropped", "dropped_after"}
     posts = [e for e in ruler.log if e.method == "POST"]
