@@ -1,11 +1,11 @@
 """Building the plan from the specs: each SLO's plan, and the checks across SLOs and services
 (unique names, alert names, group labels), each problem at its place in the YAML."""
 
-from .. import durations, names
+from .. import durations, names, periods
 from ..problems import InputError, Problem
 from ..spec import Alerting, Service, Settings
 from ..yamlpos import Document
-from .model import SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan, SLOPlan, TierRoute
+from .model import HOUR, SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan, SLOPlan, TierRoute
 from .budget import tiers
 
 def route_labels(service: Service, index: int, tier: str) -> tuple[tuple[str, str], ...]:
@@ -30,7 +30,11 @@ def _tier_annotations(alerting: Alerting, tier: str) -> tuple[tuple[str, str], .
 
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
-    period = slo.window or settings.default_window
+    calendar = periods.Calendar(slo.window, settings.calendar_timezone) if isinstance(slo.window, str) else None
+    if calendar and HOUR % settings.rule_interval:
+        raise ValueError(f"a {calendar.window} period adds up clock hours, and the rule interval "
+                         f"({durations.to_text(settings.rule_interval)}) does not divide an hour")
+    period = periods.WINDOWS[slo.window] if calendar else slo.window or settings.default_window
     objective = slo.objective / 100
     budget = 1 - objective
     enabled = {t for t in names.TIERS if getattr(slo.alerting, t) is not None}
@@ -63,7 +67,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
         missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings),
-        min_events=slo.alerting.min_events)
+        min_events=slo.alerting.min_events, calendar=calendar)
 
 
 def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],
