@@ -86,6 +86,15 @@ def promtool() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def vmalert() -> str:
+    """vmalert from the Debian package victoria-metrics; skips without it (a failure in CI)."""
+    path = shutil.which("vmalert")
+    if path is None:
+        pytest.skip("vmalert is needed: apt-get install victoria-metrics (make test installs it as root)")
+    return path
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` with its bytes, for comparing whole outputs."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
