@@ -89,10 +89,8 @@ def promtool() -> str:
 @pytest.fixture(scope="session")
 def vmalert() -> str:
     """vmalert from the Debian package victoria-metrics; skips without it (a failure in CI)."""
-    path = shutil.which("vmalert")
-    if path is None:
-        pytest.skip("vmalert is needed: apt-get install victoria-metrics (make test installs it as root)")
-    return path
+    return shutil.which("vmalert") or pytest.skip("vmalert is needed: apt-get install victoria-metrics "
+                                                 "(make test installs it as root)")
 
 
 def tree(folder: Path) -> dict[str, bytes]:
