@@ -17,8 +17,11 @@ SEVERITY = "severity"
 LONG_WINDOW = "long_window"
 SHORT_WINDOW = "short_window"
 BURN_RATE = "burn_rate"
+ALERT_NAME = "alertname"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
-                             "alertname", "le"})
+                             ALERT_NAME, "le"})
+# Prometheus' series of its alerts, one per pending or firing alert, at every evaluation.
+ALERTS, ALERT_STATE, FIRING = "ALERTS", "alertstate", "firing"
 # The engines that evaluate the rules (settings `engine`).
 PROMETHEUS, VICTORIAMETRICS = "prometheus", "victoriametrics"
 PAGE, TICKET = "page", "ticket"  # the alert tiers, fastest first
