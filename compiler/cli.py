@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import (__version__, alertmanager, backtest, changes, check, durations, explain, gitref, lint, load, measure,
                names, pipeline, plan, promtool, report, review, starter, write)
-from .report import fetch as report_fetch, period as report_period, render as report_render
+from .report import fetch as report_fetch, html as report_html, period as report_period, render as report_render
 from .exits import OK, REFUSED, USAGE
 from .fields import NAME_PATTERN
 from .formats import emit
@@ -312,7 +312,8 @@ def _report(args: argparse.Namespace) -> int:
         print(f"slo: report {slo.service}/{slo.name}: {fetcher.queries - asked + report_fetch.INSTANT_QUERIES} queries over {period.label} "
               f"in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
     found = report.report(period, int(now * 1000), measured)
-    text = report_render.json_report(found) if args.format == "json" else report_render.markdown_report(found)
+    text = {"json": report_render.json_report, "html": report_html.html_report,
+            "markdown": report_render.markdown_report}[args.format](found)
     if args.out:
         args.out.write_text(text)
     else:
@@ -402,7 +403,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the calendar month to report (default: the last whole month)")
     p.add_argument("--from", dest="from_day", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
     p.add_argument("--to", dest="to_day", type=_day, metavar="YYYY-MM-DD", help="last day of the period (included)")
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown", help="default: markdown")
+    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",
+                   help="default: markdown; html is one self-contained file, for an email")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")
     p.add_argument("--timeout", type=push._seconds, default=TIMEOUT_SECONDS, metavar="SECONDS",
                    help=f"timeout of every query to --prometheus (default: {TIMEOUT_SECONDS:g})")

@@ -18,13 +18,15 @@ from pathlib import Path
 from calendar import timegm
 from datetime import datetime, timezone
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import pytest
 import yaml
 
 import realprom
 from compiler import pipeline, report
-from compiler.report import Measured, Report, period, render
+from compiler.report import Measured, Report, html, period, render
 from test_docs import blocks
 
 STEP = 600  # seconds between samples
@@ -311,3 +313,62 @@ def test_the_example_of_the_docs_is_what_the_report_writes(tmp_path):
     written = render.markdown_report(example(tmp_path))
     shown = [content for _, language, _, content in blocks(DOCS) if language == "markdown"]
     assert shown[0] == written, "docs/report.md's example differs from what slo report writes for its figures"
+
+
+class Page(HTMLParser):
+    """What a mail reader would load or run besides the file: scripts, styles, images, frames, links
+    to other files; and the text, the headings and the sparklines."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.outside, self.text, self.open = [], [], [], []
+
+    VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr"}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag not in self.VOID:
+            self.open.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and not (value or "").startswith("#") or tag in ("script", "link", "iframe"):
+                self.outside.append((tag, name, value))
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_the_html_is_one_file_with_every_slo_and_a_sparkline_each(slo, server, tmp_path):
+    out = tmp_path / "report.html"
+    result = run(slo, server, "--period", BEFORE_LAST[0], "--format", "html", "--out", out)
+    assert result.code == 0 and result.out == "", result.err
+    page = Page()
+    page.feed(out.read_text())
+    page.close()
+    assert page.open == [] and page.outside == [], page.outside
+    text = " ".join(page.text)
+    assert all(f"shop/{name}" in text for name in OBJECTIVES)
+    errors, requests = events(("/a", "/b"), BEFORE_LAST[1], BEFORE_LAST[2])
+    assert f"{attained(errors, requests)}%" in text and "❌ missed" in text
+    # A sparkline for each SLO with data: availability, by-route and loose (fresh and nothing have none).
+    assert page.tags.count("svg") == 3 and page.tags.count("polyline") == 3
+
+
+def test_a_sparkline_follows_the_budget_left(tmp_path):
+    found = {s.slo: s for s in example(tmp_path).slos}["availability"]
+    page = Page()
+    page.feed(str(html.sparkline(found.budget_left)))
+    # By hand: 11 days at 0.02% errors are 3.168 minutes of full outage, 7.33% of the month's 43.2; the
+    # 12th's two hours at 40% bring the ratio of the 12 days to 42.86 / 14400 (51.43 minutes, 119.05%).
+    # Budget left is rounded down, below zero too.
+    assert [str(v) for v in found.budget_left[10:12]] == ["92.6", "-19.1"]
+    assert page.text == ["budget left per day: 99.3% to -31.1%"]  # 100 less the 131.1% used
+    svg = ElementTree.fromstring(str(html.sparkline(found.budget_left)))
+    ns = "{http://www.w3.org/2000/svg}"
+    points = [tuple(map(float, p.split(","))) for p in svg.find(f"{ns}polyline").get("points").split()]
+    zero = float(svg.find(f"{ns}line").get("y1"))  # the dashed 0% line, drawn as the budget went below
+    assert len(points) == 30 and [y < zero for _, y in points] == [True] * 11 + [False] * 19
+    assert [x for x, _ in points] == sorted(x for x, _ in points) and points[0][0] < points[-1][0]

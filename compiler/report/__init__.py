@@ -13,7 +13,7 @@ shown, the budget used and the minutes of full outage up.
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .. import durations, plan
 from ..backtest import Group, Values
@@ -124,7 +124,7 @@ def _up(value: Decimal) -> Decimal:
 
 
 def _down(value: Decimal) -> Decimal:
-    return value.quantize(TENTH, rounding=ROUND_DOWN).normalize()
+    return value.quantize(TENTH, rounding=ROUND_FLOOR).normalize()
 
 
 def _alerts(found: dict[tuple[str, str], Values], first: int, interval: int) -> tuple[Alert, ...]:

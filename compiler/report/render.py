@@ -47,6 +47,26 @@ def heading(report: Report) -> list[str]:
             f"{span}, {status}. Attained SLIs are rounded down and budget used up: never better than measured."]
 
 
+def facts(slo: SLOReport) -> list[str]:
+    """The lines of an SLO's section, in every format."""
+    found = [f"objective {number(slo.objective)}% (its own period: {slo.window}); attained {percent(slo.attained)}: "
+             f"{verdict(slo)}"]
+    if slo.budget_used is not None:
+        found.append(f"error budget used: {percent(slo.budget_used)}, the errors of {number(slo.outage_minutes)} "
+                     f"minutes of full outage of the {number(slo.budget_minutes)} the period allows")
+    return found + list(slo.notes)
+
+
+def worst_title(slo: SLOReport) -> str:
+    return (f"Worst groups ({min(WORST_GROUPS, len(slo.worst))} of {slo.groups}, {slo.groups_missed} below the "
+            "objective):")
+
+
+def no_alerts(slo: SLOReport) -> str:
+    """What the section says without alerts; empty where nothing was measured."""
+    return "" if slo.verdict == NOT_STARTED else "No alert of this SLO fired in the period."
+
+
 def markdown_report(report: Report) -> str:
     title, line = heading(report)
     out = [f"# {title}", "", line, "",
@@ -58,15 +78,9 @@ def markdown_report(report: Report) -> str:
         out += ["", f"## {s.service}/{s.slo}", ""]
         if s.description:
             out += [markdown.inline(s.description), ""]
-        out.append(f"- objective {number(s.objective)}% (its own period: {s.window}); attained "
-                   f"{percent(s.attained)}: {verdict(s)}")
-        if s.budget_used is not None:
-            out.append(f"- error budget used: {percent(s.budget_used)}, the errors of {number(s.outage_minutes)} "
-                       f"minutes of full outage of the {number(s.budget_minutes)} the period allows")
-        out += [f"- {note}" for note in s.notes]
+        out += [f"- {line}" for line in facts(s)]
         if s.worst:
-            out += ["", f"Worst groups ({min(WORST_GROUPS, len(s.worst))} of {s.groups}, {s.groups_missed} below "
-                        "the objective):", "", "| group | attained | |", "|---|---:|---|"]
+            out += ["", worst_title(s), "", "| group | attained | |", "|---|---:|---|"]
             out += [f"| {code(w.group)} | {number(w.attained)}% | {'met' if w.met else 'below'} |"
                     for w in s.worst[:WORST_GROUPS]]
         if s.alerts:
@@ -74,8 +88,8 @@ def markdown_report(report: Report) -> str:
                     "|---|---|---:|---|---|---:|"]
             out += [f"| {code(a.alert)} | {code(a.severity) if a.severity else '–'} | {a.fired} | {when(a.first)} | "
                     f"{when(a.last)} | {a.minutes} |" for a in s.alerts]
-        elif s.verdict != NOT_STARTED:
-            out += ["", "No alert of this SLO fired in the period."]
+        elif no_alerts(s):
+            out += ["", no_alerts(s)]
     return "\n".join(out) + "\n"
 
 
