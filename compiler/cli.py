@@ -88,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
         return USAGE
     for failure in summary.failures:
         print(f"promtool {' '.join(failure.args)}: failed\n{failure.output}", file=sys.stderr)
-    amtool = _check_alertmanager(args)
+    amtool = check.vmalert_rules(args.out, entries, _progress) + _check_alertmanager(args)
     for failure in amtool:
         print(failure, file=sys.stderr)
     untested = [f"{s.name}/{slo.name}" for s in the_plan.services for slo in s.slos
