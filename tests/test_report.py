@@ -109,11 +109,15 @@ def alerts(series: Series) -> None:
             counter(series, labels, first + m * 60, 1)
 
 
+DESCRIPTION = "Shop <b>requests</b> | answered & not *failed*"  # user text, shown as written
+
+
 def spec() -> dict:
     def ratio(name: str, metric: str = "http_requests_total", by: list | None = None, selector: str = 'job="shop"'):
         sli = {"errors": f'{metric}{{{selector}, code="500"}}', "total": f"{metric}{{{selector}}}"}
         return {"name": name, "objective": OBJECTIVES[name], "sli": {"ratio": {**sli, **({"group_by": by} if by else {})}}}
-    return {"service": "shop", "slos": [ratio("availability"), ratio("loose"), ratio("by-route", by=["route"]),
+    shown = {**ratio("availability"), "description": DESCRIPTION}
+    return {"service": "shop", "slos": [shown, ratio("loose"), ratio("by-route", by=["route"]),
                                         ratio("fresh", "fresh_requests_total", selector='code=~".+"'),
                                         ratio("nothing", "absent_requests_total")]}
 
@@ -257,6 +261,11 @@ def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     assert not out.exists()
 
 
+def test_the_last_whole_month_is_the_default(slo, server):
+    default, last = run(slo, server, "--format", "json"), run(slo, server, "--format", "json", "--period", LAST[0])
+    assert default.code == 0 and default.out == last.out
+
+
 def test_days_are_a_period_too(slo, server):
     label, start, _ = LAST
     first, last = f"{label}-20", f"{label}-20"
@@ -353,6 +362,7 @@ def test_the_html_is_one_file_with_every_slo_and_a_sparkline_each(slo, server, t
     assert all(f"shop/{name}" in text for name in OBJECTIVES)
     errors, requests = events(("/a", "/b"), BEFORE_LAST[1], BEFORE_LAST[2])
     assert f"{attained(errors, requests)}%" in text and "❌ missed" in text
+    assert DESCRIPTION in page.text and "b" not in page.tags  # escaped, not markup
     # A sparkline for each SLO with data: availability, by-route and loose (fresh and nothing have none).
     assert page.tags.count("svg") == 3 and page.tags.count("polyline") == 3
 
@@ -372,3 +382,16 @@ def test_a_sparkline_follows_the_budget_left(tmp_path):
     zero = float(svg.find(f"{ns}line").get("y1"))  # the dashed 0% line, drawn as the budget went below
     assert len(points) == 30 and [y < zero for _, y in points] == [True] * 11 + [False] * 19
     assert [x for x, _ in points] == sorted(x for x, _ in points) and points[0][0] < points[-1][0]
+
+
+def test_a_month_is_its_calendar_month_in_the_timezone():
+    october = period.month("2026-10", "Europe/Berlin")  # summer time ends on the 25th: 31 days and an hour
+    assert (october.start.isoformat(), october.end.isoformat()) == ("2026-10-01T00:00:00+02:00",
+                                                                    "2026-11-01T00:00:00+01:00")
+    assert october.end_ms - october.start_ms == (31 * 24 + 1) * HOUR * 1000 and october.step == HOUR * 1000
+    assert len(october.midnights) == 31 and october.midnights[-1] == october.end_ms
+    assert period.month("2026-12", "UTC").end.isoformat() == "2027-01-01T00:00:00+00:00"
+    # India's midnight is at a half hour of UTC: the series are read every quarter hour.
+    assert period.month("2026-11", "Asia/Kolkata").step == 15 * 60 * 1000
+    assert period.days(period.day("2024-02-28"), period.day("2024-03-01"), "UTC").end_ms - \
+        period.month("2024-02", "UTC").start_ms == 30 * 86400 * 1000  # a leap year's February, and a day
