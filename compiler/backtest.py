@@ -304,7 +304,7 @@ class Fetcher:
     def __init__(self, api: PrometheusAPI):
         self.api, self.cache, self.queries = api, {}, 0
 
-    def _series(self, expr: str, start: int, end: int, step: int) -> dict[Group, Values]:
+    def series(self, expr: str, start: int, end: int, step: int) -> dict[Group, Values]:
         key = (expr, start, end, step)
         if key in self.cache:
             return self.cache[key]
@@ -329,7 +329,7 @@ class Fetcher:
         rates: dict[Group, dict[int, tuple[Values, Values]]] = {}
         for window, exprs in expressions(slo).items():
             pad = (ranges[window] - origin) // step
-            fetched = [self._series(e, ranges[window], end, step) for e in exprs]
+            fetched = [self.series(e, ranges[window], end, step) for e in exprs]
             for group in fetched[0].keys() | fetched[1].keys():
                 rates.setdefault(group, {})[window] = tuple(
                     [None] * pad + part.get(group, [None] * (length - pad)) for part in fetched)

@@ -15,8 +15,9 @@ from . import names, plan
 from .targets import prometheus
 
 # The kinds of output files (names.LAYOUT) as a reviewer reads them, in the order shown.
-KINDS = (((names.RULES,), "rule files"), ((names.SLO_RULES, names.TESTS), "promtool tests"),
-         ((names.KUBERNETES,), "PrometheusRule manifests"),
+KINDS = (((names.RULES, names.VMALERT_RULES), "rule files"),
+         ((names.SLO_RULES, names.SUITE_RULES, names.TESTS), "promtool tests"),
+         ((names.KUBERNETES,), "PrometheusRule manifests"), ((names.VMRULE,), "VMRule manifests"),
          ((names.DASHBOARD, names.OVERVIEW_DASHBOARD, names.PROVISIONING), "dashboards"),
          ((names.RUNBOOK,), "runbooks"), ((names.ALERTMANAGER_ROUTE, names.ALERTMANAGER_INHIBIT), "Alertmanager routes and inhibit rules"))
 _PER_PAIR = (names.LONG_WINDOW, names.SHORT_WINDOW, names.BURN_RATE)

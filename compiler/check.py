@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import names, promtool
+from . import names, promtool, vmalert
 
 SLOKey = tuple[str, str]  # (service, SLO)
 
@@ -31,7 +31,7 @@ def _per_slo(entries: list[dict]) -> dict[SLOKey, dict[str, str]]:
     """{(service, SLO): {path: sha256}} of what each SLO's tests depend on: its rule group and tests."""
     out: dict[SLOKey, dict[str, str]] = {}
     for e in entries:
-        if e["kind"] in (names.SLO_RULES, names.TESTS):
+        if e["kind"] in (names.SLO_RULES, names.SUITE_RULES, names.TESTS):
             out.setdefault((e["service"], e["slo"]), {})[e["path"]] = e["sha256"]
     return out
 
@@ -40,6 +40,19 @@ def changed(entries: list[dict], base: list[dict] | None) -> set[SLOKey]:
     """The SLOs whose rule group or tests differ from the base manifest's (all of them without one)."""
     mine, theirs = _per_slo(entries), _per_slo(base or [])
     return {key for key, files in mine.items() if theirs.get(key) != files}
+
+
+def vmalert_rules(out: Path, entries: list[dict], progress: Callable[[str], None]) -> list[str]:
+    """`vmalert -dryRun` on the vmalert rule files, when there are some; a note, not a failure, when
+    vmalert is not installed (promtool has tested the same rules in their Prometheus form)."""
+    files = paths(entries, names.VMALERT_RULES)
+    if not files:
+        return []
+    if vmalert.binary() is None:
+        progress(f"{vmalert.INSTALL_HINT}; vmalert -dryRun skipped")
+        return []
+    complaint = vmalert.dry_run(files, out)
+    return [f"vmalert -dryRun {' '.join(files)}: failed\n{complaint}"] if complaint else []
 
 
 def run(out: Path, entries: list[dict], selected: set[SLOKey], jobs: int,

@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import (__version__, alertmanager, backtest, changes, check, durations, explain, gitref, lint, load, measure,
-               names, pipeline, plan, promtool, review, starter, write)
+               names, pipeline, plan, promtool, report, review, starter, write)
+from .report import fetch as report_fetch, html as report_html, period as report_period, render as report_render
 from .exits import OK, REFUSED, USAGE
 from .fields import NAME_PATTERN
 from .formats import emit
@@ -87,7 +88,7 @@ def _check(args: argparse.Namespace) -> int:
         return USAGE
     for failure in summary.failures:
         print(f"promtool {' '.join(failure.args)}: failed\n{failure.output}", file=sys.stderr)
-    amtool = _check_alertmanager(args)
+    amtool = check.vmalert_rules(args.out, entries, _progress) + _check_alertmanager(args)
     for failure in amtool:
         print(failure, file=sys.stderr)
     untested = [f"{s.name}/{slo.name}" for s in the_plan.services for slo in s.slos
@@ -261,6 +262,65 @@ def _diff(args: argparse.Namespace) -> int:
     return OK
 
 
+def _calendar(text: str) -> str:
+    try:
+        report_period.calendar(text, "UTC")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _day(text: str):
+    try:
+        return report_period.day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _report_period(args: argparse.Namespace, tz: str, now: float) -> report_period.Period:
+    """The period asked: --period, --from and --to, or by default the last whole month."""
+    if args.period and (args.from_day or args.to_day):
+        args.usage("--period and --from/--to exclude each other: give a month, or a first and a last day")
+    if bool(args.from_day) != bool(args.to_day):
+        args.usage("--from and --to go together: the first and the last day of the period, both included")
+    try:
+        if args.from_day:
+            return report_period.days(args.from_day, args.to_day, tz)
+        return report_period.calendar(args.period or report_period.last_month(now, tz), tz)
+    except ValueError as exc:
+        args.usage(str(exc))
+
+
+def _report(args: argparse.Namespace) -> int:
+    now = time.time()
+    period = _report_period(args, "UTC", now)
+    the_plan = pipeline.build_plan(args.slos, args.settings)
+    state, end = report.state(period, int(now * 1000))
+    fetcher = backtest.Fetcher(PrometheusAPI(args.prometheus, args.timeout))
+    slos = [slo for service in the_plan.services for slo in service.slos]
+    measured = []
+    for slo in slos:
+        if state == report.FUTURE:
+            measured.append((slo, None))
+            continue
+        began, asked = time.monotonic(), fetcher.queries
+        try:
+            measured.append((slo, report_fetch.measure(fetcher, slo, period, end)))
+        except Unreachable as exc:
+            print(f"slo: report: {exc}", file=sys.stderr)
+            return REFUSED
+        print(f"slo: report {slo.service}/{slo.name}: {fetcher.queries - asked + report_fetch.INSTANT_QUERIES} queries over {period.label} "
+              f"in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
+    found = report.report(period, int(now * 1000), measured)
+    text = {"json": report_render.json_report, "html": report_html.html_report,
+            "markdown": report_render.markdown_report}[args.format](found)
+    if args.out:
+        args.out.write_text(text)
+    else:
+        sys.stdout.write(text)
+    return OK
+
+
 def _span(text: str) -> int:
     try:
         value = durations.parse(text)
@@ -334,6 +394,23 @@ def parser() -> argparse.ArgumentParser:
                    help=f"timeout of every query to --prometheus (default: {TIMEOUT_SECONDS:g})")
     _paths(p, out=False)
     p.set_defaults(run=_diff, usage=p.error)
+    p = commands.add_parser("report", help="whether each SLO met its objective over a month or days, measured by a "
+                                           "Prometheus server")
+    p.add_argument("--prometheus", type=_url, metavar="URL", required=True,
+                   help=f"Prometheus (or Mimir's Prometheus API) holding the SLIs' series and ALERTS; credentials in "
+                        f"the URL or in ${TOKEN_ENV}")
+    p.add_argument("--period", type=_calendar, metavar="PERIOD",
+                   help="the calendar month (2026-11), quarter (2026-Q4) or ISO week (2026-W48) to report "
+                        "(default: the last whole month)")
+    p.add_argument("--from", dest="from_day", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
+    p.add_argument("--to", dest="to_day", type=_day, metavar="YYYY-MM-DD", help="last day of the period (included)")
+    p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",
+                   help="default: markdown; html is one self-contained file, for an email")
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument("--timeout", type=push._seconds, default=TIMEOUT_SECONDS, metavar="SECONDS",
+                   help=f"timeout of every query to --prometheus (default: {TIMEOUT_SECONDS:g})")
+    _paths(p, out=False)
+    p.set_defaults(run=_report, usage=p.error)
     p = commands.add_parser("schema", help="JSON Schema of the spec, for editors")
     p.add_argument("--settings", dest="settings_schema", action="store_true",
                    help=f"the schema of {SETTINGS_FILE} instead")

@@ -45,6 +45,8 @@ def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: in
                 f"events (the mean recorded {slo.base_text} rate times the window)"] if slo.min_events else []),
              f"at {plan.number(error_percent)}% errors (burn rate {plan.number(ratio / slo.budget)}), the budget "
              f"is gone in {durations.human(int(budget_time / ratio))}",
+             *([f"engine: vmalert, whose rules read a series recorded at the same evaluation one evaluation "
+                f"later: the times include that"] if slo.read_delay else []),
              f"times count from the start of errors after a clean long window, `for` included, with rules "
              f"evaluated every {durations.to_text(interval)} on scrapes every {durations.to_text(scrape)}; resets count from the end of errors at "
              f"{plan.number(error_percent)}%", ""]

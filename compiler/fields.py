@@ -185,9 +185,9 @@ _K8S_LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 _K8S_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
 
 
-def _k8s(pattern: re.Pattern, what: str):
+def _k8s(pattern: re.Pattern, what: str, may_be_empty: bool = True):
     def check(value: str) -> str:
-        if value and not pattern.fullmatch(value):
+        if (value or not may_be_empty) and not pattern.fullmatch(value):
             raise ValueError(f"must be {what}, got {value!r}")
         return value
     return AfterValidator(check)
@@ -196,7 +196,7 @@ def _k8s(pattern: re.Pattern, what: str):
 _SIMPLE = "letters, digits, '-', '_' and '.' inside, at most 63"
 KubernetesLabels = dict[
     Annotated[StrictStr, _k8s(_K8S_LABEL_KEY, f"a Kubernetes label key: an optional DNS prefix "
-                                                                   f"and '/', then {_SIMPLE}")],
+                                                                   f"and '/', then {_SIMPLE}", may_be_empty=False)],
     Annotated[StrictStr, _k8s(_K8S_LABEL_VALUE, f"a Kubernetes label value: {_SIMPLE}")]]
 KubernetesNamespace = Annotated[StrictStr, _k8s(_K8S_NAMESPACE, "a Kubernetes namespace: lower-case letters, digits "
                                                                 "and inner dashes, at most 63")]

@@ -10,6 +10,7 @@ The checks are pure. The live ones ask a running Prometheus through `Live`, whic
 line fills with an HTTP client.
 """
 
+import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterator, Protocol
@@ -22,7 +23,7 @@ from .load import SETTINGS_FILE
 from .problems import ERROR, WARNING, Problem
 from .spec import Service, Settings
 from .targets import prometheus
-from .yamlpos import Document
+from .yamlpos import Document, dotted
 
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 FULL_OUTAGE = Decimal(1)
@@ -239,6 +240,18 @@ def links(settings: Settings, settings_file: str) -> Iterator[Finding]:
                       "set grafana_url to the address of your Grafana, e.g. https://grafana.example.com")
 
 
+def teams(the_plan: plan.Plan, settings_file: str) -> Iterator[Finding]:
+    """Without team_label a team is a service's owner: a team no service has gets no alert."""
+    settings = the_plan.settings.alertmanager
+    owners = sorted({s.owner for s in the_plan.services if s.owner})
+    for team in [] if settings.team_label else sorted(set(settings.teams) - set(owners)):
+        close = difflib.get_close_matches(team, owners, 1)
+        yield Finding(settings_file, 1, 1, dotted(("alertmanager", "teams", team)), WARNING, "team-without-service",
+                      f"no service has the owner {team!r}, so this team's receivers get no alert"
+                      + (f" (did you mean {close[0]!r}?)" if close else ""),
+                      "name an owner of a service, or set team_label to route by an alert label")
+
+
 def subjects(specs: list[tuple[Document, Service]], the_plan: plan.Plan) -> list[Subject]:
     by_name = {service.service: (doc, service) for doc, service in specs}
     out = []
@@ -254,7 +267,7 @@ def lint(specs: list[tuple[Document, Service]], the_plan: plan.Plan, server: Liv
     """Every finding of the settings and of every SLO, sorted by place."""
     settings = the_plan.settings
     external = {**settings.external_labels, **(server.external_labels() if server else {})}
-    findings: set[Finding] = set(links(settings, settings_file))
+    findings: set[Finding] = {*links(settings, settings_file), *teams(the_plan, settings_file)}
     for subject in subjects(specs, the_plan):
         for check in (ranges(subject, settings), counters(subject), selectors(subject), kind_checks(subject),
                       budget(subject, settings),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from . import plan, promql
+from .backtest import Group
 from .changes import Changes
 from .prometheus_api import PrometheusAPI
 from .targets import prometheus
@@ -31,31 +32,51 @@ class Measurement:
         return self.spent >= 1
 
 
-def _query(api: PrometheusAPI, expr: str) -> dict[tuple[str, ...], Decimal]:
-    """{group label values: value} of an instant query; NaN and infinite samples are left out."""
+def _query(api: PrometheusAPI, expr: str, at: float | None) -> dict[Group, Decimal]:
+    """{group labels: value} of an instant query; NaN and infinite samples are left out."""
     values = {}
-    for sample in api.query(expr):
+    for sample in api.query(expr, at):
         value = float(sample["value"][1])
         if math.isfinite(value):
             values[tuple(sorted(sample["metric"].items()))] = Decimal(sample["value"][1])
     return values
 
 
+def error_ratios(api: PrometheusAPI, slo: plan.SLOPlan, window: str, at: float | None = None) -> dict[Group, Decimal]:
+    """{group labels: error ratio} over `window` ending now (or at `at`, s), from the raw series through the
+    SLI kind's own expressions; groups without traffic are left out."""
+    errors_expr, total_expr, _ = prometheus.base_rates(slo, window)
+    totals = _query(api, total_expr, at)
+    errors = _query(api, errors_expr, at)
+    # An error counter without series means no errors, as in the recording rules.
+    return {group: max(errors.get(group, Decimal(0)) / total, Decimal(0))
+            for group, total in totals.items() if total > 0}
+
+
+def worst(ratios: dict[Group, Decimal]) -> Group:
+    """The group with the highest error ratio (the last by labels among equals)."""
+    return max(ratios, key=lambda g: (ratios[g], g))
+
+
+def rounded_down(ratio: Decimal, places: Decimal = PLACES) -> Decimal:
+    """Percent of good events at an error ratio, rounded down: never shown better than measured."""
+    return ((1 - ratio) * 100).quantize(places, rounding=ROUND_DOWN).normalize()
+
+
+def group_text(group: Group) -> str:
+    """A group's labels as matchers, `route="/pay"`; empty without group_by."""
+    return ", ".join(str(promql.Matcher(k, "=", v)) for k, v in group)
+
+
 def measure(api: PrometheusAPI, slo: plan.SLOPlan) -> Measurement | None:
     """The worst group's performance over the SLO's period; None where the SLI has no traffic."""
-    errors_expr, total_expr, _ = prometheus.base_rates(slo, slo.period_text)
-    totals = _query(api, total_expr)
-    errors = _query(api, errors_expr)
-    # An error counter without series means no errors, as in the recording rules.
-    ratios = {group: errors.get(group, Decimal(0)) / total for group, total in totals.items() if total > 0}
+    ratios = error_ratios(api, slo, slo.period_text)
     if not ratios:
         return None
-    group = max(ratios, key=lambda g: (ratios[g], g))
-    ratio = max(ratios[group], Decimal(0))
-    performance = ((1 - ratio) * 100).quantize(PLACES, rounding=ROUND_DOWN).normalize()
-    labels = ", ".join(str(promql.Matcher(k, "=", v)) for k, v in group)
-    return Measurement(f"{slo.service}/{slo.name}", labels, performance, slo.objective_percent, slo.period_text,
-                       plan.budget_spent(slo.period, ratio, slo.budget, slo.period))
+    group = worst(ratios)
+    ratio = ratios[group]
+    return Measurement(f"{slo.service}/{slo.name}", group_text(group), rounded_down(ratio), slo.objective_percent,
+                       slo.period_text, plan.budget_spent(slo.period, ratio, slo.budget, slo.period))
 
 
 def changed(api: PrometheusAPI, new: plan.Plan, changes: Changes) -> dict[str, Measurement]:

@@ -17,8 +17,13 @@ SEVERITY = "severity"
 LONG_WINDOW = "long_window"
 SHORT_WINDOW = "short_window"
 BURN_RATE = "burn_rate"
+ALERT_NAME = "alertname"
 RESERVED_LABELS = frozenset({SERVICE, SLO, WINDOW, TIER, LONG_WINDOW, SHORT_WINDOW, BURN_RATE,
-                             "alertname", "le"})
+                             ALERT_NAME, "le"})
+# Prometheus' series of its alerts, one per pending or firing alert, at every evaluation.
+ALERTS, ALERT_STATE, FIRING = "ALERTS", "alertstate", "firing"
+# The engines that evaluate the rules (settings `engine`).
+PROMETHEUS, VICTORIAMETRICS = "prometheus", "victoriametrics"
 PAGE, TICKET = "page", "ticket"  # the alert tiers, fastest first
 TIERS = (PAGE, TICKET)
 DEFAULT_SEVERITY = {PAGE: "critical", TICKET: "warning"}
@@ -112,17 +117,24 @@ def default_alert(service: str, slo: str) -> str:
 
 # The output layout: where each kind of file goes. manifest.json records every file with its kind
 # (and its service and SLO), and check, push and diff read that, not folder listings.
-RULES, SLO_RULES, TESTS = "rules", "slo-rules", "tests"
-KUBERNETES, DASHBOARD, OVERVIEW_DASHBOARD, PROVISIONING, RUNBOOK = (
-    "kubernetes", "dashboard", "overview-dashboard", "provisioning", "runbook")
+RULES, SLO_RULES, SUITE_RULES, TESTS, VMALERT_RULES = "rules", "slo-rules", "suite-rules", "tests", "vmalert-rules"
+KUBERNETES, VMRULE, DASHBOARD, OVERVIEW_DASHBOARD, PROVISIONING, RUNBOOK = (
+    "kubernetes", "vmrule", "dashboard", "overview-dashboard", "provisioning", "runbook")
 ALERTMANAGER_ROUTE, ALERTMANAGER_INHIBIT = "alertmanager-route", "alertmanager-inhibit-rules"
 LAYOUT = {
     RULES: "prometheus/{service}.rules.yml",  # what Prometheus loads: one group per SLO
-    # One SLO's group alone, equal to its group in the service's rule file: its tests load only this,
-    # so that checking costs the same per SLO whatever the number of SLOs in a service.
+    # With `engine: victoriametrics`, what vmalert loads instead (vmalert's group keys promtool refuses).
+    VMALERT_RULES: "vmalert/{service}.rules.yml",
+    # One SLO's group alone, in the form Prometheus reads (for vmalert: without its group parameters),
+    # equal to its group in the service's rule file otherwise: its tests load only this, so that
+    # checking costs the same per SLO whatever the number of SLOs in a service.
     SLO_RULES: "prometheus/tests/{service}/{slo}.rules.yml",
+    # The same for one suite of tests evaluated at an interval other than the rules', where the engine's
+    # reads trail by an evaluation (vmalert): its reads trail by that suite's evaluation.
+    SUITE_RULES: "prometheus/tests/{service}/{slo}.{suite}.rules.yml",
     TESTS: "prometheus/tests/{service}/{slo}.{suite}.test.yml",
-    KUBERNETES: "kubernetes/{service}.yml",
+    KUBERNETES: "kubernetes/{service}.yml",  # PrometheusRule
+    VMRULE: "kubernetes/{service}.vmrule.yml",  # VMRule, with `engine: victoriametrics` instead
     OVERVIEW_DASHBOARD: "grafana/dashboards/slo-overview.json",
     DASHBOARD: "grafana/dashboards/{service}.json",
     PROVISIONING: "grafana/provisioning/dashboards.yml",
@@ -153,8 +165,22 @@ def rules_path(service: str) -> str:
     return output_path(RULES, service=service)
 
 
+def engine_rules(engine: str) -> str:
+    """The kind of the rule files the engine loads."""
+    return VMALERT_RULES if engine == VICTORIAMETRICS else RULES
+
+
+def engine_manifest(engine: str) -> str:
+    """The kind of the Kubernetes manifests of the engine's operator."""
+    return VMRULE if engine == VICTORIAMETRICS else KUBERNETES
+
+
 def slo_rules_path(service: str, slo: str) -> str:
     return output_path(SLO_RULES, service=service, slo=slo)
+
+
+def suite_rules_path(service: str, slo: str, suite: str) -> str:
+    return output_path(SUITE_RULES, service=service, slo=slo, suite=suite)
 
 
 def tests_path(service: str, slo: str, suite: str) -> str:

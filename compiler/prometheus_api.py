@@ -55,9 +55,10 @@ class PrometheusAPI:
             raise Unreachable(f"Prometheus at {self.base} did not answer {path} as its API does")
         return body["data"]
 
-    def query(self, expr: str) -> list[dict]:
-        """The result of an instant query (`/api/v1/query`)."""
-        return self._get("/api/v1/query", query=expr)["result"]
+    def query(self, expr: str, at: float | None = None) -> list[dict]:
+        """The result of an instant query (`/api/v1/query`), now or at `at` (s)."""
+        params = {"query": expr} if at is None else {"query": expr, "time": repr(at)}
+        return self._get("/api/v1/query", **params)["result"]
 
     def series(self, match: str, seconds: int) -> list[dict[str, str]]:
         """The label sets of the series matching `match` that have samples in the last `seconds`."""

@@ -262,7 +262,8 @@ def fit(text: str, base: str, limit: int = COMMENT_LIMIT) -> str:
     return text[:text.rindex("\n", 0, limit - len(note)) + 1] + note
 
 
-def _plain(value: object) -> object:
+def plain(value: object) -> object:
+    """JSON of a Decimal: its text, exactly as shown."""
     if isinstance(value, Decimal):
         return number(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
@@ -274,4 +275,4 @@ def to_json(changes: Changes, base: str, commit: str, measured: dict[str, Measur
             "warnings": [dataclasses.asdict(c) for c in cautions(changes, measured, backtests)],
             "backtest": {slo: dataclasses.asdict(b) for slo, b in sorted((backtests or {}).items())},
             "measured": [dataclasses.asdict(m) for _, m in sorted(measured.items())], "empty": changes.empty}
-    return json.dumps(data, indent=2, sort_keys=True, default=_plain, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, sort_keys=True, default=plain, ensure_ascii=False) + "\n"

@@ -230,6 +230,10 @@ class Settings(Model):
                                                   "(sloth_id, sloth_service, sloth_slo, sloth_window, "
                                                   "sloth_severity), for dashboards built for Sloth's rules.")
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
+    engine: Literal[names.PROMETHEUS, names.VICTORIAMETRICS] = Field(
+        names.PROMETHEUS, description="What evaluates the rules: Prometheus (or Mimir, Cortex, Thanos), or vmalert "
+                                      "over VictoriaMetrics, whose rules read recorded series one evaluation later "
+                                      "(see docs/victoriametrics.md).")
 
     @model_validator(mode="after")
     def _missing_data_after_an_evaluation(self) -> "Settings":

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .problems import InputError, Problem
+from .problems import InputError, Problem, one_line
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 100_000
@@ -52,11 +52,21 @@ class Document:
 
 
 def dotted(path: Path) -> str:
-    """`("slos", 0, "objective")` -> `slos[0].objective`."""
+    """`("slos", 0, "objective")` -> `slos[0].objective`; a key that is no plain name is quoted,
+    `kubernetes_labels["app.kubernetes.io/part-of"]`, so that the path reads one way only."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(str(part)):
+            quoted = one_line(part).replace('"', '\\"')
+            text += f'["{quoted}"]'
+        else:
+            text += f".{part}" if text else str(part)
     return text
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:

@@ -86,6 +86,13 @@ def promtool() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def vmalert() -> str:
+    """vmalert from the Debian package victoria-metrics; skips without it (a failure in CI)."""
+    return shutil.which("vmalert") or pytest.skip("vmalert is needed: apt-get install victoria-metrics "
+                                                 "(make test installs it as root)")
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file under `folder` with its bytes, for comparing whole outputs."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

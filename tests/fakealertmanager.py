@@ -14,14 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from fakehttp import Exchange, Reply
+from fakehttp import Exchange, Reply, refused, text
 
 TOKEN = "alertmanager-token-9a8b7c"
 PATH = "/api/v1/alerts"
-
-
-def _text(code: int, message: str) -> Reply:
-    return code, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode()
 
 
 def invalid(config: str) -> str | None:
@@ -41,33 +37,32 @@ class Alertmanager:
         self._lock = threading.Lock()
 
     def __call__(self, exchange: Exchange) -> Reply:
-        if self.token and exchange.header("Authorization") != f"Bearer {self.token}":
-            return _text(401, "Unauthorized")
+        refusal = refused(exchange, self.token)
+        if refusal:
+            return refusal
         tenant = exchange.header("X-Scope-OrgID")
-        if not tenant:
-            return _text(401, "no org id")
         if exchange.path != PATH:
-            return _text(404, "404 page not found")
+            return text(404, "404 page not found")
         with self._lock:
             if exchange.method == "GET":
                 stored = self.tenants.get(tenant)
                 if stored is None:
-                    return _text(404, "alertmanager config not found")
+                    return text(404, "alertmanager config not found")
                 return 200, {"Content-Type": "application/yaml"}, yaml.safe_dump(stored, sort_keys=False).encode()
             if exchange.method == "POST":
                 try:
                     body = yaml.safe_load(exchange.body)
                 except yaml.YAMLError as exc:
-                    return _text(400, f"error marshalling YAML Alertmanager config: {exc}")
+                    return text(400, f"error marshalling YAML Alertmanager config: {exc}")
                 if not isinstance(body, dict):
-                    return _text(400, "error marshalling YAML Alertmanager config")
+                    return text(400, "error marshalling YAML Alertmanager config")
                 problem = invalid(str(body.get("alertmanager_config") or ""))
                 if problem:
-                    return _text(400, f"error validating Alertmanager config: {problem}")
+                    return text(400, f"error validating Alertmanager config: {problem}")
                 self.tenants[tenant] = {"template_files": body.get("template_files") or {},
                                         "alertmanager_config": body["alertmanager_config"]}
                 return 201, {}, b""
             if exchange.method == "DELETE":
                 self.tenants.pop(tenant, None)
                 return 200, {}, b""
-        return _text(405, "method not allowed")
+        return text(405, "method not allowed")

@@ -37,6 +37,19 @@ Reply = tuple[int, dict[str, str], bytes]
 App = Callable[[Exchange], Reply]
 
 
+def text(code: int, message: str) -> Reply:
+    return code, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode()
+
+
+def refused(exchange: Exchange, token: str | None) -> Reply | None:
+    """What a Mimir/Cortex endpoint answers a request without the bearer token or the tenant header."""
+    if token and exchange.header("Authorization") != f"Bearer {token}":
+        return text(401, "Unauthorized")
+    if not exchange.header("X-Scope-OrgID"):
+        return text(401, "no org id")
+    return None
+
+
 @dataclass
 class Faults:
     """Shares of requests that fail: 503, 429 (with Retry-After), slow, or dropped connections.
@@ -163,6 +176,20 @@ class _Quiet(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         # A client that timed out has closed its end: the broken pipe is the point of the test.
         pass
+
+
+@contextlib.contextmanager
+def serving_push_target(monkeypatch, app: App, env: str, token: str) -> Iterator[Server]:
+    """`app` served for a push command that reads `<env>_TOKEN` and nothing else of the environment,
+    with fast retries; it must not have crashed on any request."""
+    from compiler.push import http
+    for var in ("URL", "TOKEN", "USER", "PASSWORD"):
+        monkeypatch.delenv(f"{env}_{var}", raising=False)
+    monkeypatch.setenv(f"{env}_TOKEN", token)
+    monkeypatch.setattr(http, "BACKOFF", 0.01)  # keep retries fast; Retry-After is still honoured
+    with serving(app) as server:
+        yield server
+    assert server.crashes == []
 
 
 @contextlib.contextmanager

@@ -16,15 +16,11 @@ from urllib.parse import unquote
 import promql_parser
 import yaml
 
-from fakehttp import Exchange, Reply
+from fakehttp import Exchange, Reply, refused, text
 
 TOKEN = "ruler-token-5f1e2d3c4b"
 PREFIXES = {"mimir": "/prometheus/config/v1/rules", "cortex": "/api/v1/rules"}
 ACCEPTED = (202, {"Content-Type": "application/json"}, b'{"status":"success","data":null,"errorType":"","error":""}')
-
-
-def _text(code: int, message: str) -> Reply:
-    return code, {"Content-Type": "text/plain; charset=utf-8"}, (message + "\n").encode()
 
 
 def _yaml(data: object) -> Reply:
@@ -85,20 +81,19 @@ class Ruler:
         return self.tenants.setdefault(tenant, {})
 
     def __call__(self, exchange: Exchange) -> Reply:
-        if self.token and exchange.header("Authorization") != f"Bearer {self.token}":
-            return _text(401, "Unauthorized")
+        refusal = refused(exchange, self.token)
+        if refusal:
+            return refusal
         tenant = exchange.header("X-Scope-OrgID")
-        if not tenant:
-            return _text(401, "no org id")
         match = re.fullmatch(re.escape(self.prefix) + r"(?:/([^/]+)(?:/([^/]+))?)?", exchange.path)
         if match is None:
-            return _text(404, "404 page not found")
+            return text(404, "404 page not found")
         namespace, name = (unquote(p) if p else None for p in match.groups())
         if exchange.method == "POST" and namespace and name is None:
             group = _load(exchange.body)  # parsed and validated outside the lock: only the store is shared
             problem = _invalid(group)
             if problem:
-                return _text(400, problem)
+                return text(400, problem)
             with self._lock:
                 self.groups(tenant).setdefault(namespace, {})[group["name"]] = group
             return ACCEPTED
@@ -110,19 +105,19 @@ class Ruler:
         if method == "GET" and name is None:
             found = {ns: list(groups.values()) for ns, groups in sorted(store.items())
                      if groups and namespace in (None, ns)}
-            return _yaml(found) if found else _text(404, "no rule groups found")
+            return _yaml(found) if found else text(404, "no rule groups found")
         if method == "GET":
             group = store.get(namespace, {}).get(name)
-            return _yaml(group) if group else _text(404, "group does not exist")
+            return _yaml(group) if group else text(404, "group does not exist")
         if method == "DELETE" and namespace and name:
             if store.get(namespace, {}).pop(name, None) is None:
-                return _text(404, "group does not exist")
+                return text(404, "group does not exist")
             return ACCEPTED
         if method == "DELETE" and namespace:
             if not store.pop(namespace, None):
-                return _text(404, "namespace does not exist")
+                return text(404, "namespace does not exist")
             return ACCEPTED
-        return _text(405, "method not allowed")
+        return text(405, "method not allowed")
 
 
 def contract_problems(log: list[Exchange], prefix: str) -> list[str]:

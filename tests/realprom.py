@@ -9,10 +9,11 @@ from typing import Iterator
 
 import pytest
 
-from harness.prometheus import Prometheus, backfill, free_port, running, stop, wait_ready
+from harness.prometheus import (REMOTE_WRITE_ARGS, Prometheus, backfill, free_port, remote_write, running, stop,
+                                wait_ready)
 
 __all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "history", "backfill_counters",
-           "wait_evaluated", "alertmanager"]
+           "wait_evaluated", "alertmanager", "remote_write", "REMOTE_WRITE_ARGS"]
 
 
 def history(counters: dict[str, int], gauges: dict[str, float], minutes: int, end: int) -> str:

@@ -21,7 +21,7 @@ import yaml
 import realprom
 from compiler import durations, load, pipeline, write, yamlpos
 from compiler.spec import Settings
-from conftest import ROOT, SLOS, SHARED, write_spec
+from conftest import ROOT, SLOS, shared, write_spec
 
 BASE = """\
 route:
@@ -71,10 +71,9 @@ def merged(slo, tmp_path: Path, out: Path, base: str = BASE) -> dict:
     return yaml.safe_load(result.out)
 
 
-@pytest.mark.parametrize("slos", [SLOS, SHARED / "examples"], ids=("slos", "shared-examples"))
-def test_amtool_accepts_the_merged_configuration_of_every_example(slo, tmp_path, slos):
-    if not slos.is_dir():
-        pytest.skip(f"the shared examples are not at {slos}")
+@pytest.mark.parametrize("folder", [("slos",), ("shared", "examples")], ids=("slos", "shared-examples"))
+def test_amtool_accepts_the_merged_configuration_of_every_example(slo, tmp_path, folder):
+    slos = SLOS if folder == ("slos",) else shared(*folder[1:])
     config = merged(slo, tmp_path, compiled(tmp_path, slos))
     result = subprocess.run([amtool(), "check-config", str(tmp_path / "merged.yml")], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

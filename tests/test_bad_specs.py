@@ -110,7 +110,7 @@ CASES = [
     ("description-not-text", HEAD + "    objective: 99\n    description: [a, b]\n" + RATIO,
      "6:5: slos[0].description:", "must be text, got a list"),
     ("unprintable-key", HEAD.replace("owner: team-a\n", "owner: team-a\nlabels: {\"a\\x1eb\": x}\n")
-     + "    objective: 99\n" + RATIO, "3:10: labels.a\\x1eb:", "not a valid Prometheus label name"),
+     + "    objective: 99\n" + RATIO, '3:10: labels["a\\x1eb"]:', "not a valid Prometheus label name"),
     ("too-many-slos", "service: checkout\nslos:\n" + "".join(
         f"  - name: s{i}\n    objective: 99\n" + RATIO for i in range(101)),
      "2:1: slos:", "must list at most 100, got 101"),

@@ -91,6 +91,10 @@ def parse(command: list[str]) -> None:
         assert f"usage: git {args[0]}" in usage.stdout + usage.stderr, command  # some print it on stderr
     elif program == "amtool":
         subprocess.run(["amtool", args[0], "--help"], check=True, capture_output=True)
+    elif program == "vmalert":
+        known = subprocess.run(["vmalert", "-help"], capture_output=True, text=True).stdout
+        flags = [a.lstrip("-").split("=")[0] for a in args if a.startswith("-")]
+        assert all(re.search(rf"^  -{re.escape(f)}\b", known, re.M) for f in flags), command
     elif program == "source":
         assert (ROOT / args[0]).exists(), command
     else:

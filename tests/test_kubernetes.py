@@ -32,8 +32,9 @@ def test_without_the_settings_a_manifest_has_no_namespace(tmp_path, slo):
 
 
 def test_names_kubernetes_refuses_are_refused_at_their_place(tmp_path, slo):
-    result = compile_with(tmp_path, slo, "kubernetes_namespace: Monitoring\nkubernetes_labels: {a/b/c: x, ok: 'a b'}\n")
+    result = compile_with(tmp_path, slo, "kubernetes_namespace: Monitoring\nkubernetes_labels: {a/b/c: x, ok: 'a b', '': y}\n")
     assert result.code == 1 and not (tmp_path / "out").exists()
     assert [line.split(": must be ")[0].rsplit(":", 3)[1:] for line in result.lines] == [
-        ["1", "23", " kubernetes_namespace"], ["2", "21", " kubernetes_labels.a/b/c"], ["2", "35", " kubernetes_labels.ok"]]
+        ["1", "23", " kubernetes_namespace"], ["2", "21", ' kubernetes_labels["a/b/c"]'], ["2", "35", " kubernetes_labels.ok"],
+        ["2", "42", ' kubernetes_labels[""]']]
     assert "must be a Kubernetes namespace: lower-case letters, digits and inner dashes" in result.lines[0]

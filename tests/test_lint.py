@@ -190,3 +190,16 @@ def test_empty_link_settings_are_warnings_that_name_the_setting(tmp_path, slo, s
     assert result.code == 0 and found == warned, result.err
     assert all(line.startswith("my-settings.yaml:1:1: ") for line in result.lines)
     assert slo("lint", "--slos", tmp_path / "slos", "--settings", path, "--strict").code == (1 if warned else 0)
+
+
+def test_a_team_that_owns_no_service_is_named_with_the_owner_meant(tmp_path, slo):
+    write_spec(tmp_path / "slos", "shop.yaml", "service: shop\nowner: team-shop\nslos:\n" + GOOD)
+    teams = "alertmanager:\n  teams:\n    team-shop: {page: shop-pager}\n    team-shpo: {page: other}\n"
+    path = write_spec(tmp_path, "slo-settings.yaml", URLS + teams)
+    result = slo("lint", "--slos", tmp_path / "slos", "--settings", path)
+    assert result.code == 0 and [line.split(": ", 2)[1:] for line in result.lines] == [[
+        "alertmanager.teams.team-shpo", "warning team-without-service: no service has the owner 'team-shpo', so this "
+        "team's receivers get no alert (did you mean 'team-shop'?); fix: name an owner of a service, or set team_label "
+        "to route by an alert label"]], result.err
+    path.write_text(URLS + "alertmanager:\n  team_label: team\n  teams:\n    team-shpo: {page: other}\n")
+    assert slo("lint", "--slos", tmp_path / "slos", "--settings", path).lines == []

@@ -15,7 +15,6 @@ import yaml
 import fakealertmanager
 import fakehttp
 from compiler import pipeline, write
-from compiler.push import http
 from conftest import ROOT, SLOS, write_spec
 
 TENANT = "team-payments"
@@ -45,15 +44,10 @@ def out(tmp_path_factory):
 
 @pytest.fixture
 def server(monkeypatch):
-    for var in ("ALERTMANAGER_URL", "ALERTMANAGER_USER", "ALERTMANAGER_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("ALERTMANAGER_TOKEN", fakealertmanager.TOKEN)
-    monkeypatch.setattr(http, "BACKOFF", 0.01)
     app = fakealertmanager.Alertmanager()
-    with fakehttp.serving(app) as served:
+    with fakehttp.serving_push_target(monkeypatch, app, "ALERTMANAGER", fakealertmanager.TOKEN) as served:
         served.app_state = app
         yield served
-    assert served.crashes == []
 
 
 def push(slo, server, out, *args, tenant=TENANT):

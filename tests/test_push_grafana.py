@@ -31,16 +31,11 @@ SERVICES = ("checkout", "payments", "search")
 
 @pytest.fixture
 def grafana(monkeypatch):
-    for var in ("GRAFANA_URL", "GRAFANA_TOKEN", "GRAFANA_USER", "GRAFANA_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("GRAFANA_TOKEN", TOKEN)
     monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123")
-    monkeypatch.setattr(http, "BACKOFF", 0.01)  # keep retries fast; Retry-After is still honoured
     app = fakegrafana.Grafana()
-    with fakehttp.serving(app) as server:
+    with fakehttp.serving_push_target(monkeypatch, app, "GRAFANA", TOKEN) as server:
         server.grafana = app
         yield server
-    assert server.crashes == []
     # Without ../shared the exchanges go unchecked; the contract tests below skip and say so.
     if fakegrafana.SPEC.exists():
         assert fakegrafana.contract_problems(server.log) == []

@@ -12,7 +12,6 @@ import fakehttp
 import fakeruler
 import leaks
 from compiler import pipeline, write
-from compiler.push import http
 from conftest import SETTINGS, SLOS, write_spec
 
 TENANT = "team-payments"
@@ -31,15 +30,10 @@ def local_groups(out: Path) -> dict[str, dict[str, dict]]:
 
 @pytest.fixture
 def ruler(monkeypatch):
-    for var in ("RULER_URL", "RULER_USER", "RULER_PASSWORD"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("RULER_TOKEN", fakeruler.TOKEN)
-    monkeypatch.setattr(http, "BACKOFF", 0.01)
     app = fakeruler.Ruler()
-    with fakehttp.serving(app) as server:
+    with fakehttp.serving_push_target(monkeypatch, app, "RULER", fakeruler.TOKEN) as server:
         server.ruler = app
         yield server
-    assert server.crashes == []
     assert fakeruler.contract_problems(server.log, app.prefix) == []
 
 
@@ -238,7 +232,7 @@ def test_a_group_the_ruler_rejects_is_named_and_the_others_are_written(ruler, sl
 
     def rejecting(exchange):
         if exchange.method == "POST" and yaml.safe_load(exchange.body)["name"] == rejected:
-            return fakeruler._text(400, "per-tenant rule group limit reached")
+            return fakehttp.text(400, "per-tenant rule group limit reached")
         return app(exchange)
 
     ruler.app = rejecting

@@ -1,7 +1,7 @@
 """Building the plan from the specs: each SLO's plan, and the checks across SLOs and services
 (unique names, alert names, group labels), each problem at its place in the YAML."""
 
-from .. import durations, names, periods
+from .. import durations, engine, names, periods
 from ..problems import InputError, Problem
 from ..spec import Alerting, Service, Settings
 from ..yamlpos import Document
@@ -67,7 +67,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
         missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings),
-        min_events=slo.alerting.min_events, calendar=calendar)
+        min_events=slo.alerting.min_events, read_delay=engine.read_delay(settings), calendar=calendar)
 
 
 def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],

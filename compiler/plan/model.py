@@ -91,6 +91,9 @@ class SLOPlan:
     dashboard_url: str
     missing_data: MissingData | None
     min_events: int | None = None  # the low-traffic guard: events a long window must count for its pair to fire
+    # evaluations by which a read of a series recorded earlier in the same evaluation trails it:
+    # 0 on Prometheus, 1 on vmalert (see `engine`)
+    read_delay: int = 0
     # A calendar period: its records count from the period's start; `period` (30d, 7d, 90d) sizes the alerts.
     calendar: periods.Calendar | None = None
 
@@ -170,6 +173,12 @@ class SLOPlan:
     def lag(self) -> int:
         """Milliseconds a mean of the recorded base rates trails the traffic."""
         return (self.base - self.rule_interval) // 2
+
+    def trail(self, window: int) -> int:
+        """Evaluations by which an alert's reading of `window`'s ratio trails the same reading in
+        Prometheus: the engine's `read_delay` for the alert's read of the ratio, and once more where
+        the ratio reads the recorded base rates rather than raw series."""
+        return self.read_delay * (1 if self.reads_raw(window) else 2)
 
     def derived_range(self, window: int) -> int:
         """The range of a derived window's mean: the window, less the lag where it is corrected, in

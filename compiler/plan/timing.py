@@ -29,12 +29,19 @@ def _ratios(ramp: int, samples: int, weight: Decimal, interval: int, scrape: int
             for e in range(evaluations + 1)]
 
 
-def _reading(slo: SLOPlan, window: int, interval: int, scrape: int) -> tuple[int, int, Decimal]:
-    """(ramp, samples, weight) of `_ratios` for a window evaluated every `interval`."""
+def _reading(slo: SLOPlan, window: int, interval: int, scrape: int) -> tuple[int, int, Decimal, int]:
+    """(ramp, samples, weight) of `_ratios` for a window evaluated every `interval`, and the
+    evaluations by which the alert's reading of it trails (see `SLOPlan.trail`)."""
+    delay = slo.trail(window)
     if window == slo.base or slo.reads_raw(window):
-        return slo.ramp(scrape, window), 1, Decimal(0)
+        return slo.ramp(scrape, window), 1, Decimal(0), delay
     weight = Decimal(slo.lag) / window if slo.corrects(window) else Decimal(0)
-    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, weight
+    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, weight, delay
+
+
+def _delayed(values: list[Decimal], delay: int) -> list[Decimal]:
+    """The ratios as read `delay` evaluations late: before the change, the steady value of evaluation 0."""
+    return [values[0]] * delay + values[:len(values) - delay]
 
 
 def _running_sums(values) -> list[Decimal]:
@@ -71,8 +78,9 @@ def _first(long_reading: tuple, short_reading: tuple, pair: Pair, interval: int,
         def done(long: Decimal, short: Decimal) -> bool:
             return long > pair.error_ratio and short > pair.error_ratio
     # By then both windows read only the new traffic.
-    evaluations = pair.long // interval + max(long_reading[0], short_reading[0]) + 2
-    long, short = (_ratios(*reading, interval, scrape, evaluations, error_at)
+    evaluations = pair.long // interval + max(long_reading[0], short_reading[0]) + 2 + max(
+        long_reading[3], short_reading[3])
+    long, short = (_delayed(_ratios(*reading[:3], interval, scrape, evaluations, error_at), reading[3])
                    for reading in (long_reading, short_reading))
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 

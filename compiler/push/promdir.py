@@ -1,4 +1,4 @@
-"""Rule files to a plain Prometheus: its rule folder, `POST /-/reload`, and proof that every group loaded.
+"""Rule files to a plain Prometheus or vmalert: its rule folder, `POST /-/reload`, and proof that every group loaded.
 
 Only our files are written or deleted: a rule file is ours when it starts with the header that
 `slo compile` writes. Each is replaced atomically (a temporary file renamed over it), so Prometheus
@@ -114,7 +114,7 @@ def _confirm(client: Client, groups: set[str], wait: float) -> None:
 
 def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wait: float) -> list[report.Outcome]:
     """Raises Failure when the rules are invalid; a failed reload or check fails every changed file."""
-    services = rulefiles.load(out)
+    files = {Path(path).name: groups for path, groups in rulefiles.load_files(out).items()}
     rulefiles.validate(out)
     if not folder.is_dir():
         raise Failure(f"{folder} is not a folder")
@@ -122,8 +122,7 @@ def push(client: Client, out: Path, folder: Path, dry_run: bool, prune: bool, wa
     if dry_run or not changes:
         return list(outcomes.values())
     # Groups of a file left as it is (not ours) are not expected to load.
-    groups = {g["name"] for service, gs in services.items() for g in gs
-              if outcomes[Path(names.rules_path(service)).name].action != report.FAILED}
+    groups = {g["name"] for name, gs in files.items() for g in gs if outcomes[name].action != report.FAILED}
     previous = {name: (folder / name).read_bytes() if (folder / name).exists() else None for name in changes}
     _apply(folder, changes)
     try:

@@ -1,25 +1,30 @@
 """The compiled rule files that push reads, as the output's manifest lists them: one per service,
-one group per SLO."""
+one group per SLO, in Prometheus' form or vmalert's (`engine: victoriametrics`)."""
 
 from pathlib import Path
 
 import yaml
 
-from .. import names, promtool, write
+from .. import names, promtool, vmalert, write
 from ..problems import InputError, Problem
 from .http import Failure
 
 
 def paths(out: Path) -> list[str]:
     """The rule files of the output folder, relative to it."""
-    return write.listed(out, names.RULES)
+    return write.listed(out, names.RULES, names.VMALERT_RULES)
 
 
 def load(out: Path) -> dict[str, list[dict]]:
     """{service: its rule groups} from the rule files of the output folder."""
-    files = [out / p for p in paths(out)]
-    services, problems = {}, []
-    for path in files:
+    return {names.layout_entry(path)["service"]: groups for path, groups in load_files(out).items()}
+
+
+def load_files(out: Path) -> dict[str, list[dict]]:
+    """{path relative to the output folder: its rule groups} of the rule files of the output folder."""
+    files, problems = {}, []
+    for relative in paths(out):
+        path = out / relative
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -31,16 +36,26 @@ def load(out: Path) -> dict[str, list[dict]]:
         if not isinstance(groups, list) or not all(isinstance(g, dict) and g.get("name") for g in groups):
             problems.append(Problem(str(path), 1, 1, "groups", "must be a list of named rule groups"))
             continue
-        services[names.layout_entry(path.relative_to(out).as_posix())["service"]] = groups
+        files[relative] = groups
     if problems:
         raise InputError(problems)
-    return services
+    return files
 
 
 def validate(out: Path) -> None:
-    """promtool check rules before anything is pushed (`slo check` runs the unit tests, in CI)."""
+    """promtool check rules (vmalert -dryRun on vmalert's files) before anything is pushed (`slo check`
+    runs the unit tests, in CI)."""
+    files = paths(out)
+    if names.layout_entry(files[0])["kind"] == names.VMALERT_RULES:
+        try:
+            complaint = vmalert.dry_run(files, out)
+        except FileNotFoundError as exc:
+            raise Failure(str(exc)) from None
+        if complaint:
+            raise Failure(f"vmalert -dryRun rejected the rules: {complaint}")
+        return
     try:
-        found = [r for r in promtool.run([["check", "rules", *paths(out)]], out, 1) if not r.ok]
+        found = [r for r in promtool.run([["check", "rules", *files]], out, 1) if not r.ok]
     except promtool.Missing as exc:
         raise Failure(str(exc)) from None
     if found:

@@ -13,7 +13,7 @@ zero error rate where there is traffic.
 
 from decimal import Decimal
 
-from .. import durations, names, promql, serialize
+from .. import durations, engine, names, promql, serialize
 from ..sli import Rates
 from ..plan import HOUR, Pair, Plan, ServicePlan, SLOPlan, TierRoute, number
 from . import calendar
@@ -240,12 +240,14 @@ def group(slo: SLOPlan, interval: str) -> dict:
 
 
 def groups(service: ServicePlan, plan: Plan) -> list[dict]:
+    """The service's groups as the settings' engine loads them."""
     interval = durations.to_text(plan.settings.rule_interval)
-    return [group(slo, interval) for slo in service.slos]
+    return [engine.engine_form(group(slo, interval), plan.settings) for slo in service.slos]
 
 
 def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
-    """{output path: (bytes, source spec)} of every rule file."""
-    return {names.rules_path(s.name): (serialize.to_yaml({"groups": groups(s, plan)}, HEADER.format(source=s.source)),
-                                       s.source)
+    """{output path: (bytes, source spec)} of every rule file, where the settings' engine reads them."""
+    kind = names.engine_rules(plan.settings.engine)
+    return {names.output_path(kind, service=s.name): (
+                serialize.to_yaml({"groups": groups(s, plan)}, HEADER.format(source=s.source)), s.source)
             for s in plan.services}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import PurePosixPath
 
-from .. import durations, names, serialize
+from .. import durations, engine, names, serialize
 from ..plan import Plan, ServicePlan, SLOPlan
 from ..problems import InputError, Problem
 from ..synthetic import Unsupported
@@ -20,18 +20,30 @@ from . import alert_timing_tests, prometheus, promtool_tests
 TIERS = "tiers"
 
 
-def rule_file(service: ServicePlan, slo: SLOPlan, plan: Plan) -> bytes:
-    """The SLO's group alone, as in its service's rule file."""
+def rule_file(service: ServicePlan, slo: SLOPlan, plan: Plan, interval: int | None = None) -> bytes:
+    """The SLO's group alone, as in its service's rule file, in the form Prometheus reads; for an engine
+    whose reads trail by an evaluation, as evaluated every `interval` (see `engine.prometheus_form`)."""
+    rules = names.output_path(names.engine_rules(plan.settings.engine), service=service.name)
+    loader = engine.LOADER[plan.settings.engine]
+    every = f", as evaluated every {durations.to_text(interval)}" if interval else ""
     header = prometheus.HEADER.format(source=service.source) + (
-        f"# The group of {slo.name} in {names.rules_path(service.name)}, alone, for its tests; "
-        f"Prometheus loads that file.\n")
-    return serialize.to_yaml({"groups": [prometheus.group(slo, durations.to_text(plan.settings.rule_interval))]},
-                             header)
+        f"# The group of {slo.name} in {rules}, alone, for its tests{every}; {loader} loads that file.\n")
+    group = prometheus.group(slo, durations.to_text(plan.settings.rule_interval))
+    return serialize.to_yaml({"groups": [engine.prometheus_form(group, plan.settings, interval)]}, header)
 
 
-def test_file(service: ServicePlan, slo: SLOPlan, interval: int, tests: list[dict], why: str | None) -> bytes:
+def suite_rules(plan: Plan, suite: str, interval: int) -> str | None:
+    """The suite that needs a rule file of its own: where reads trail by an evaluation, one evaluated
+    at an interval other than the rules'."""
+    return suite if engine.read_delay(plan.settings) and interval != plan.settings.rule_interval else None
+
+
+def test_file(service: ServicePlan, slo: SLOPlan, interval: int, tests: list[dict], why: str | None,
+              suite: str | None = None) -> bytes:
     """A promtool test file of one SLO that loads its group alone; where no tests could be built it says why."""
-    doc = {"rule_files": [PurePosixPath(names.slo_rules_path(service.name, slo.name)).name],
+    rules = names.suite_rules_path(service.name, slo.name, suite) if suite else names.slo_rules_path(
+        service.name, slo.name)
+    doc = {"rule_files": [PurePosixPath(rules).name],
            "evaluation_interval": durations.to_text(interval), "tests": tests}
     note = f"# {slo.name}: no synthetic test ({why}); cover it with your own test file.\n" if why else ""
     return serialize.to_yaml(doc, prometheus.HEADER.format(source=service.source) + note)
@@ -56,8 +68,12 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
             for suite, (every, build) in suites.items():
                 tests, why = _built(build)
                 written, said_why = written + len(tests), said_why or why is not None
+                own = suite_rules(plan, suite, every)
+                if own:
+                    out[names.suite_rules_path(service.name, slo.name, suite)] = (
+                        rule_file(service, slo, plan, every), service.source)
                 out[names.tests_path(service.name, slo.name, suite)] = (
-                    test_file(service, slo, every, tests, why), service.source)
+                    test_file(service, slo, every, tests, why, own), service.source)
             if not written and not said_why and promtool_tests.unsupported(slo) is None:
                 empty.append(Problem(service.source, 1, 1, f"{service.name}/{slo.name}",
                                      "no promtool test was written although its SLI gets synthetic traffic; "

@@ -11,7 +11,7 @@ import re
 from decimal import ROUND_DOWN, Decimal
 
 from .. import durations, names, promql
-from ..plan import SLOPlan, number
+from ..plan import Pair, SLOPlan, number
 from ..synthetic import TRAFFIC, Unsupported
 from . import prometheus
 
@@ -119,10 +119,11 @@ def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int
     (default: `traffic`; fewer than the low-traffic guard counts, and nothing fires).
 
     A rate needs two samples, so a pair becomes pending at the second evaluation (one interval);
-    a bool SLI counts samples and is pending from the first. It fires once its `for` has passed.
+    a bool SLI counts samples and is pending from the first; on an engine whose reads trail, the
+    evaluations its windows trail later (`SLOPlan.trail`). It fires once its `for` has passed.
     """
-    pending = 0 if slo.sli_kind.counts_samples else interval
-    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - pending] if events is None else []
+    firing = [p for p in slo.pairs if p.burn_rate < burn and p.for_ <= eval_time - _pending(slo, p, interval)
+              ] if events is None else []
     series, group_labels = synthetic(slo, burn * slo.budget, eval_time // interval + 1, events)
     base = {**dict(slo.labels), **dict(slo.identity), **group_labels}
     alerts = []
@@ -135,6 +136,15 @@ def _case(slo: SLOPlan, title: str, burn: Decimal, interval: int, eval_time: int
             "input_series": series,
             "alert_rule_test": [{"eval_time": durations.to_text(eval_time), "alertname": slo.alert,
                                  "exp_alerts": alerts}]}
+
+
+def _pending(slo: SLOPlan, pair: Pair, interval: int) -> int:
+    """When a pair at a constant burn rate from time 0 becomes pending (see `_case`)."""
+    return (0 if slo.sli_kind.counts_samples else interval) + _trail(slo, pair, interval)
+
+
+def _trail(slo: SLOPlan, pair: Pair, interval: int) -> int:
+    return interval * max(slo.trail(pair.long), slo.trail(pair.short))
 
 
 def _test_burn(threshold: Decimal, budget: Decimal) -> Decimal | None:
@@ -156,12 +166,12 @@ def cases(slo: SLOPlan, interval: int) -> list[dict]:
         if burn is not None:
             title = (f"at {number(burn)}x the budget, the {pair.tier} tier {pair.long_text}/{pair.short_text} "
                      f"(burn rate {number(pair.burn_rate)}) fires")
-            out.append(_case(slo, title, burn, interval, 2 * interval + pair.for_))
+            out.append(_case(slo, title, burn, interval, 2 * interval + _trail(slo, pair, interval) + pair.for_))
     lowest = min(p.burn_rate for p in slo.pairs)
-    quiet_until = 2 * interval + max(p.for_ for p in slo.pairs)
+    quiet_until = 2 * interval + max(_trail(slo, p, interval) + p.for_ for p in slo.pairs)
     out.append(_case(slo, f"at {number(lowest / 2)}x the budget, below every tier, nothing fires",
                      lowest / 2, interval, quiet_until))
-    pages = [p.for_ for p in slo.pairs if p.tier == names.PAGE]
+    pages = [_trail(slo, p, interval) + p.for_ for p in slo.pairs if p.tier == names.PAGE]
     if pages:
         outage_time = 2 * interval + min(pages)
         out.append(_case(slo, f"a full outage pages within {durations.human(outage_time)}",

@@ -1,0 +1,136 @@
+"""`engine: victoriametrics`: rules that vmalert accepts and runs with the timing the plan models.
+
+vmalert stores recording results by remote write after its evaluation, so for it every read of a
+series recorded earlier in the same group is moved back one evaluation; these tests check that stage
+on the parsed expressions, vmalert's own check of every example, and promtool's run of the generated
+tests (whose expected times include that lag) on the same rules.
+"""
+
+import subprocess
+
+import promql_parser
+import pytest
+import yaml
+
+from compiler import durations, names
+from conftest import SLOS, shared, write_spec
+
+VM_SETTINGS = "engine: victoriametrics\n"
+
+
+def _compile(slo, tmp_path, slos, settings_text: str, name: str):
+    settings = write_spec(tmp_path, f"{name}-settings.yaml", settings_text)
+    out = tmp_path / name
+    result = slo("compile", "--slos", slos, "--out", out, "--settings", settings)
+    assert result.code == 0, result.err
+    return out, settings
+
+
+def _groups(path) -> list[dict]:
+    return yaml.safe_load(path.read_text())["groups"]
+
+
+def _selectors(expr: str) -> list[tuple[str, int]]:
+    """(metric name, offset in ms) of every vector selector, in the order the parser walks them."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector):
+            offset = node.offset.total_seconds() * 1000 if node.offset is not None else 0
+            found.append((node.name, int(offset)))
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return found
+
+
+def test_a_wrong_engine_is_one_line_naming_the_setting(slo, tmp_path):
+    settings = write_spec(tmp_path, "slo-settings.yaml", "engine: victoria\n")
+    result = slo("compile", "--slos", SLOS, "--out", tmp_path / "out", "--settings", settings)
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        f"{settings}:1:9: engine: must be 'prometheus' or 'victoriametrics', got 'victoria'"]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("interval", ["1m", "30s"])
+def test_reads_of_series_recorded_earlier_in_the_group_trail_one_evaluation(slo, tmp_path, interval):
+    prom, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n", "prometheus")
+    vm, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
+    assert not list((vm / "prometheus").glob("*.rules.yml")) and not list((prom / "vmalert").glob("*"))
+    lag = durations.parse(interval)
+    moved = 0
+    for path in sorted((prom / "prometheus").glob("*.rules.yml")):
+        for before, after in zip(_groups(path), _groups(vm / "vmalert" / path.name), strict=True):
+            assert after["params"] == {"nocache": ["1"]} and "params" not in before
+            assert [r.get("record", r.get("alert")) for r in after["rules"]] == [
+                r.get("record", r.get("alert")) for r in before["rules"]]
+            earlier: set[str] = set()
+            for old, new in zip(before["rules"], after["rules"]):
+                expected = [(name, offset + lag if name in earlier else offset)
+                            for name, offset in _selectors(old["expr"])]
+                assert _selectors(new["expr"]) == expected, old["expr"]
+                moved += sum(name in earlier for name, _ in expected)
+                assert {k: v for k, v in new.items() if k != "expr"} == {k: v for k, v in old.items() if k != "expr"}
+                earlier.add(old.get("record", ""))
+    assert moved > 20  # every ratio, burn rate and alert of four SLOs
+
+
+def test_the_vmrule_holds_what_vmalert_loads(slo, tmp_path):
+    vm, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS + "kubernetes_namespace: monitoring\n", "vm")
+    assert not list((vm / "kubernetes").glob("*[!e].yml"))  # no PrometheusRule
+    for path in sorted((vm / "vmalert").glob("*.rules.yml")):
+        service = path.name.removesuffix(".rules.yml")
+        manifest = yaml.safe_load((vm / names.output_path(names.VMRULE, service=service)).read_text())
+        assert (manifest["apiVersion"], manifest["kind"]) == ("operator.victoriametrics.com/v1beta1", "VMRule")
+        assert manifest["metadata"]["namespace"] == "monitoring"
+        assert manifest["spec"]["groups"] == _groups(path)
+
+
+@pytest.mark.parametrize("examples", ["tests", "shared"])
+def test_vmalert_accepts_every_example_and_promtool_its_prometheus_form(slo, tmp_path, vmalert, promtool, examples):
+    slos = SLOS if examples == "tests" else shared("examples")
+    out, _ = _compile(slo, tmp_path, slos, VM_SETTINGS, "vm")
+    files = sorted(str(p) for p in (out / "vmalert").glob("*.rules.yml"))
+    assert len(files) == len(list(slos.glob("*.yaml")))
+    run = subprocess.run([vmalert, "-dryRun", *(f"-rule={f}" for f in files)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    per_slo = sorted(str(p) for p in (out / "prometheus" / "tests").rglob("*.rules.yml"))
+    check = subprocess.run([promtool, "check", "rules", *per_slo], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    # promtool refuses vmalert's group keys: the rule files are vmalert's alone.
+    assert subprocess.run([promtool, "check", "rules", files[0]], capture_output=True).returncode != 0
+
+
+def test_vmalert_refusing_a_rule_file_fails_the_check(tmp_path, vmalert):
+    from compiler import vmalert as vm
+    (tmp_path / "a.rules.yml").write_text("groups:\n- name: g\n  params: {nocache: ['1']}\n  rules:\n"
+                                          "  - record: a:b\n    expr: sum(rate(x[5m])\n")
+    complaint = vm.dry_run(["a.rules.yml"], tmp_path)
+    assert complaint is not None and 'invalid group "g"' in complaint and "\n" not in complaint
+    (tmp_path / "a.rules.yml").write_text("groups:\n- name: g\n  params: {nocache: ['1']}\n  rules:\n"
+                                          "  - record: a:b\n    expr: sum(rate(x[5m]))\n")
+    assert vm.dry_run(["a.rules.yml"], tmp_path) is None
+
+
+def test_check_runs_vmalert_and_the_promtool_tests_whose_times_include_the_lag(slo, tmp_path, vmalert, promtool):
+    """The generated tests expect each alert the evaluations later that vmalert's reads trail: promtool
+    passing them on the very expressions vmalert loads proves the timing that `slo explain` prints."""
+    out, settings = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    result = slo("check", "--slos", SLOS, "--out", out, "--settings", settings, "--jobs", "2")
+    assert result.code == 0, result.err
+    assert "all passed" in result.err
+    assert sorted(p.name for p in (out / "prometheus" / "tests" / "payments").glob("*.days.rules.yml")) == [
+        "api-availability.days.rules.yml", "api-latency.days.rules.yml"]
+
+
+def test_explain_adds_the_evaluations_the_reads_trail(slo, tmp_path):
+    prom = write_spec(tmp_path, "p.yaml", "")
+    vm = write_spec(tmp_path, "v.yaml", VM_SETTINGS)
+    rows = {}
+    for name, settings in (("prometheus", prom), ("vm", vm)):
+        text = slo("explain", "payments/api-availability", "--slos", SLOS, "--settings", settings).out
+        rows[name] = {line.split()[1]: line.split() for line in text.splitlines() if line.startswith(("page", "ticket"))}
+    # The 1h page reads its long window raw (one read trails) and its 5m short window from the
+    # recorded rates (two reads): a full outage, seen first by the short window, pages two minutes later.
+    assert rows["prometheus"]["1h"][5] == "3m" and rows["vm"]["1h"][5] == "5m"
+    # The 6h page's windows both derive from the recorded rates: two evaluations later.
+    assert durations.parse(rows["vm"]["6h"][5]) - durations.parse(rows["prometheus"]["6h"][5]) == durations.parse("2m")
