@@ -123,27 +123,13 @@ def _latest(server, selector: str) -> tuple[float, float]:
     return samples[-1]
 
 
-def test_recorded_ratios_match_the_written_counters_and_none_is_nan(engines):
-    the_plan, traffic, victoria, _, alerts, out = engines
-    # The budget left is the fifth level of reads (base rates, hourly counts, period ratio, period burn
-    # rate): each reads what the level below recorded an evaluation earlier.
-    realprom.wait_evaluated(alerts, 6, 90)
+def test_recorded_ratios_match_the_written_counters(engines):
+    the_plan, traffic, victoria, _, alerts, _ = engines
+    realprom.wait_evaluated(alerts, 3, 60)
     for window in ("1h", "6h", "1d"):
         at, value = _latest(victoria, f'{names.error_ratio(window)}{{{names.SLO}="availability"}}')
         exact = traffic.ratio(at - durations.parse(window) // 1000, at)
         assert value == pytest.approx(exact, rel=0.02), (window, at, value, exact)
-    # Every series the SLO's rules record has samples, and none of them is NaN or infinite.
-    group = yaml.safe_load((out / names.output_path(names.VMALERT_RULES, service="shop"))
-                           .read_text())["groups"]
-    records = {r["record"] for g in group if g["name"] == names.group("shop", "availability")
-               for r in g["rules"] if "record" in r}
-    once_an_hour = {names.errors_count(names.LAST_HOUR), names.total_count(names.LAST_HOUR)}
-    assert len(records - once_an_hour) > 10
-    for record in sorted(records):
-        found = vm.series(victoria, f'{record}{{{names.SLO}="availability"}}', "1m")
-        values = [v for samples in found.values() for _, v in samples]
-        assert values or record in once_an_hour, record
-        assert all(math.isfinite(v) for v in values), (record, found)
 
 
 def _first_firing(server, alert: str, since: float, **labels: str) -> float | None:
@@ -188,3 +174,20 @@ def test_an_sli_without_series_tickets_as_missing_data(engines):
     else:
         pytest.fail(f"{slo.missing_data.alert} did not fire on both engines")
     assert json.loads(json.dumps(firing[0]["labels"]))[names.TIER] == names.TICKET
+
+
+def test_every_recorded_series_has_values_and_none_is_nan(engines):
+    """After the outage, and the evaluations it took: the budget left is the fifth level of reads (base
+    rates, hourly counts, period ratio, period burn rate), each an evaluation after the one below."""
+    _, _, victoria, _, alerts, out = engines
+    realprom.wait_evaluated(alerts, 2, 60)
+    groups = yaml.safe_load((out / names.output_path(names.VMALERT_RULES, service="shop")).read_text())["groups"]
+    records = {r["record"] for g in groups if g["name"] == names.group("shop", "availability")
+               for r in g["rules"] if "record" in r}
+    once_an_hour = {names.errors_count(names.LAST_HOUR), names.total_count(names.LAST_HOUR)}
+    assert len(records - once_an_hour) > 10
+    for record in sorted(records):
+        found = vm.series(victoria, f'{record}{{{names.SLO}="availability"}}', "1m")
+        values = [v for samples in found.values() for _, v in samples]
+        assert values or record in once_an_hour, record
+        assert all(math.isfinite(v) for v in values), (record, found)
