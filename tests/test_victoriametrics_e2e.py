@@ -191,3 +191,23 @@ def test_every_recorded_series_has_values_and_none_is_nan(engines):
         values = [v for samples in found.values() for _, v in samples]
         assert values or record in once_an_hour, record
         assert all(math.isfinite(v) for v in values), (record, found)
+
+
+def test_push_writes_the_rule_folder_of_vmalert_reloads_it_and_sees_every_group(engines, slo, tmp_path):
+    the_plan, _, victoria, _, _, out = engines
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    with vm.vmalert(tmp_path, [rules / "*.rules.yml"], victoria.base) as server:
+        def push():
+            return slo("push", "rules", "--prometheus-dir", rules, "--reload-url", f"{server.base}/-/reload",
+                       "--out", out, "--wait", "30")
+        result = push()
+        assert result.code == 0, result.err
+        assert result.out.splitlines()[0] == "created rule file shop.rules.yml"
+        assert (rules / "shop.rules.yml").read_bytes() == (out / "vmalert" / "shop.rules.yml").read_bytes()
+        listed = {g["name"]: g for g in server.get("/api/v1/rules")["data"]["groups"]}
+        assert set(listed) == {names.group("shop", s.name) for s in the_plan.services[0].slos}
+        assert all(r["health"] == "ok" for g in listed.values() for r in g["rules"])
+        again = push()
+        assert again.code == 0 and again.out.splitlines() == [
+            "prometheus: 0 created, 0 updated, 0 deleted, 1 unchanged, 0 failed"], again.out
