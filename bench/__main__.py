@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import check_speed, compile_speed, corpus, evaluation, traffic
+from . import check_speed, compile_speed, corpus, evaluation, golden, traffic
 
 START = time.monotonic()
 
@@ -49,12 +49,22 @@ def bench_rules(work: Path, args: argparse.Namespace) -> None:
     promtool = shutil.which("promtool")
     if promtool is None or shutil.which("prometheus") is None:
         sys.exit("bench: promtool and prometheus are needed (Debian/Ubuntu: apt-get install prometheus)")
-    shape = traffic.Shape(args.rule_slos, args.series // 2)
-    progress(f"rules: {shape.slos} SLOs, {shape.instances * 2} raw series each, {args.days}d of history"
-             + (f", {args.history_days}d of recorded history" if args.history_days else ""))
-    ours, sloth = evaluation.run(work / "rules", shape, args.days, args.interval, args.rounds, promtool, progress,
-                                 args.history_days)
-    print("\n".join(evaluation.report(ours, sloth)))
+    if not (args.shared / golden.GOLDEN).exists():
+        sys.exit(f"bench: Sloth's golden rules are needed: {args.shared / golden.GOLDEN} is absent")
+    ratios = []
+    for series in args.series:
+        shape = traffic.Shape(args.rule_slos, series)
+        progress(f"rules: {shape.slos} copies of Sloth's getting-started SLO, {series} raw series each, "
+                 f"{args.days}d of history"
+                 + (f", {args.history_days}d of recorded history" if args.history_days else ""))
+        ours, sloth = evaluation.run(work / f"rules-{series}", shape, args.days, args.interval, args.rounds,
+                                     promtool, progress, args.shared, args.history_days)
+        print("\n".join(evaluation.report(ours, sloth)), flush=True)
+        ratios.append((series, ours, sloth))
+    print("  ours / Sloth's, by raw series per SLO: engine query time, group evaluation time, samples read")
+    for series, ours, sloth in ratios:
+        print(f"    {series:3} series: {ours.query_seconds / sloth.query_seconds:.3f}, "
+              f"{ours.eval_seconds / sloth.eval_seconds:.3f}, 1/{sloth.samples_per_slo / ours.samples_per_slo:.1f}")
 
 
 def bench_check(work: Path, args: argparse.Namespace) -> None:
@@ -79,8 +89,12 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--services", type=int, default=500, help="compile: services (default 500)")
     parser.add_argument("--slos-per-service", type=int, default=4, help="compile: SLOs per service (default 4)")
     parser.add_argument("--repeats", type=int, default=3, help="compile: runs of each, best kept (default 3)")
-    parser.add_argument("--rule-slos", type=int, default=200, help="rules: SLOs (default 200)")
-    parser.add_argument("--series", type=int, default=50, help="rules: raw series per SLO, even (default 50)")
+    parser.add_argument("--rule-slos", type=int, default=10,
+                        help="rules: copies of Sloth's getting-started SLO, one service each (default 10)")
+    parser.add_argument("--series", type=int, nargs="+", default=[5, 20, 50],
+                        help="rules: raw series per SLO, one run each (default 5 20 50)")
+    parser.add_argument("--shared", type=Path, default=golden.default_shared(),
+                        help="rules: the folder whose conformance/sloth holds Sloth's golden rules (default ../shared)")
     parser.add_argument("--days", type=int, default=4, help="rules: days of backfilled history (default 4)")
     parser.add_argument("--history-days", type=int,
                         help="rules: days of recorded history the rules read, the part older than --days "

@@ -1,6 +1,8 @@
 """Synthetic request counters for the evaluation benchmark: history as OpenMetrics, live as /metrics.
 
-Each SLO has `instances` instances with a good (code 200) and a bad (code 500) counter. Even SLOs
+Each SLO (the service `job(index)` of Sloth's example, renamed) has `series` raw counters: half of
+them, rounded down, count its bad requests (code 500), the rest its good ones (code 200), each of
+them an equal share, so that an SLO serves the same traffic whatever its number of series. Even SLOs
 serve steady traffic at 0.2% errors; odd SLOs alternate a busy hour at 0.1% errors with a quiet
 hour, at a hundredth of the traffic, at 5% errors (the uneven traffic that biases an average of
 ratios). Counters are a closed-form function of the minute, so the live exporter continues the
@@ -12,29 +14,38 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-METRIC = "http_requests_total"
+METRIC = "http_request_duration_seconds_count"  # the metric of Sloth's example
 JOB = "bench"
-BUSY_PER_MINUTE = 600.0  # requests per instance and minute in a busy (or steady) hour
+BUSY_PER_MINUTE = 600.0  # requests per unit of traffic and minute in a busy (or steady) hour
+UNITS = 10  # units of traffic per SLO
 STEADY_ERRORS, BUSY_ERRORS, QUIET_ERRORS, QUIET_SHARE = 0.002, 0.001, 0.05, 0.01
 
 
 @dataclass(frozen=True)
 class Shape:
     slos: int
-    instances: int  # raw series per SLO: two per instance
+    series: int  # raw series per SLO
 
-    def slo_name(self, index: int) -> str:
-        return f"s{index:04d}"
+    @property
+    def bad(self) -> int:
+        return self.series // 2
 
-    def errors(self, index: int) -> str:
-        return f'{METRIC}{{job="{JOB}", slo="{self.slo_name(index)}", code=~"5.."}}'
+    @property
+    def good(self) -> int:
+        return self.series - self.bad
 
-    def total(self, index: int) -> str:
-        return f'{METRIC}{{job="{JOB}", slo="{self.slo_name(index)}"}}'
+
+def job(index: int) -> str:
+    """The service (and job) name of the SLO `index`."""
+    return f"svc{index:04d}"
+
+
+def index(service: str) -> int:
+    return int(service.removeprefix("svc"))
 
 
 def _per_minute(index: int, hour: int) -> tuple[float, float]:
-    """(good, bad) requests per instance in one minute of `hour`."""
+    """(good, bad) requests per unit of traffic in one minute of `hour`."""
     if index % 2 == 0:
         return BUSY_PER_MINUTE * (1 - STEADY_ERRORS), BUSY_PER_MINUTE * STEADY_ERRORS
     if hour % 2 == 0:
@@ -44,7 +55,7 @@ def _per_minute(index: int, hour: int) -> tuple[float, float]:
 
 
 def counters(index: int, minute: int) -> tuple[float, float]:
-    """(good, bad) counter values of one instance at the start of `minute` (minutes since the epoch)."""
+    """(good, bad) requests of one unit of traffic up to the start of `minute` (minutes since the epoch)."""
     hours, rest = divmod(minute, 60)
     pairs, odd = divmod(hours, 2)
     even_hour, odd_hour = _per_minute(index, 0), _per_minute(index, 1)
@@ -63,14 +74,14 @@ def exact_ratio(index: int, start_minute: int, end_minute: int) -> float:
     return (bad1 - bad0) / (bad1 - bad0 + good1 - good0)
 
 
-def _series(shape: Shape, index: int) -> list[tuple[str, int]]:
-    """(label text, which counter: 0 good, 1 bad) of one SLO's raw series."""
-    out = []
-    for instance in range(shape.instances):
-        for code, which in (("200", 0), ("500", 1)):
-            out.append((f'{METRIC}{{code="{code}",instance="i{instance:03d}",job="{JOB}",'
-                        f'slo="{shape.slo_name(index)}"}}', which))
-    return out
+def _series(shape: Shape, index: int) -> list[tuple[str, int, float]]:
+    """(label text, which counter: 0 good, 1 bad, its share of the SLO's traffic) of one SLO's raw series."""
+    return [(f'{METRIC}{{code="{code}",instance="i{n:03d}",job="{job(index)}"}}', which, UNITS / count)
+            for code, which, count in (("200", 0, shape.good), ("500", 1, shape.bad)) for n in range(count)]
+
+
+def _value(counter: float, share: float) -> float:
+    return round(counter * share, 3)
 
 
 def write_openmetrics(shape: Shape, first_minute: int, last_minute: int, path: Path) -> int:
@@ -79,10 +90,12 @@ def write_openmetrics(shape: Shape, first_minute: int, last_minute: int, path: P
     with path.open("w") as out:
         for index in range(shape.slos):
             values = [counters(index, m) for m in range(first_minute, last_minute + 1)]
-            # "value timestamp" lines of the good and the bad counter, shared by every instance.
-            tails = [[f" {v[which]} {(first_minute + i) * 60}\n" for i, v in enumerate(values)] for which in (0, 1)]
-            for labels, which in _series(shape, index):
-                out.write(labels.join([""] + tails[which]))
+            # "value timestamp" lines of the good and the bad counters, shared by the series of each.
+            tails = {(which, share): [f" {_value(v[which], share)} {(first_minute + i) * 60}\n"
+                                      for i, v in enumerate(values)]
+                     for _, which, share in _series(shape, index)}
+            for labels, which, share in _series(shape, index):
+                out.write(labels.join([""] + tails[which, share]))
                 samples += len(values)
         out.write("# EOF\n")
     return samples
@@ -93,7 +106,7 @@ def exposition(shape: Shape, minute: int) -> bytes:
     lines = [f"# TYPE {METRIC} counter"]
     for index in range(shape.slos):
         value = counters(index, minute)
-        lines += [f"{labels} {value[which]}" for labels, which in _series(shape, index)]
+        lines += [f"{labels} {_value(value[which], share)}" for labels, which, share in _series(shape, index)]
     return ("\n".join(lines) + "\n").encode()
 
 

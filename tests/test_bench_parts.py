@@ -1,17 +1,19 @@
-"""The parts the benchmark relies on: the fast window rounding, the Sloth-style baseline and the
-synthetic counters. The benchmark itself (`make bench`) prints figures and is not a test."""
+"""The parts the benchmark relies on: the fast window rounding, the copies of Sloth's own rules and
+the synthetic counters. The benchmark itself (`make bench`) prints figures and is not a test."""
 
+import re
 import subprocess
 from decimal import Decimal
 
+import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from bench import corpus, evaluation, sloth_style, traffic
+from bench import corpus, evaluation, golden, traffic
 from compiler import durations, names, pipeline, plan, promql
 from compiler.plan import budget
 from compiler.targets import prometheus
-from conftest import write_spec
+from conftest import shared, write_spec
 
 
 @settings(max_examples=300, deadline=None)
@@ -26,21 +28,61 @@ def _plan(tmp_path, services: int = 3):
     return pipeline.build_plan(tmp_path / "slos", tmp_path / "none")
 
 
-def test_sloth_style_rules_have_sloths_shape_and_pass_promtool(tmp_path, promtool):
-    the_plan = _plan(tmp_path)
-    slo = the_plan.services[0].slos[0]
-    groups = sloth_style.groups(slo, "1m")
-    assert [g["name"].split("-" + slo.service)[0] for g in groups] == \
-        ["sloth-slo-sli-recordings", "sloth-slo-meta-recordings", "sloth-slo-alerts"]
-    windows = {r["labels"]["sloth_window"]: r["expr"] for r in groups[0]["rules"]}
-    assert sorted(windows, key=durations.parse) == [durations.to_text(w) for w in slo.windows]
-    # Every window but the period reads the raw series over the whole window (Sloth's cost).
-    assert all(f"[{w}]" in expr and "slo:" not in expr for w, expr in windows.items() if w != slo.period_text)
-    assert windows[slo.period_text].startswith(f"sum_over_time(slo:sli_error:ratio_rate{slo.base_text}{{")
-    rules = write_spec(tmp_path, "sloth.rules.yml", yaml.safe_dump(
-        {"groups": [g for s in the_plan.services for x in s.slos for g in sloth_style.groups(x, "1m")]}))
-    result = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+def _golden() -> str:
+    return golden.read(shared())[1]
+
+
+def test_a_rename_that_is_not_one_to_one_is_refused():
+    text = _golden()
+    # "availability" is already in the rules: renaming to it could not be told apart, nor undone.
+    for name in ("availability", "sloth", "my"):
+        with pytest.raises(golden.Unfaithful):
+            golden.rename(text, name)
+    copy = golden.rename(text, "svc0001")
+    assert "myservice" not in copy and copy.count("svc0001") == text.count("myservice") > 30
+
+
+def test_a_copy_of_sloths_rules_evaluates_as_the_original(tmp_path, promtool):
+    # Sloth's own rules and a renamed copy, each over the same traffic on its own job: every record
+    # of the copy equals the original's, and the same alerts fire, none before the errors rise.
+    text, copy = _golden(), "svc0001"
+    original = yaml.safe_load(text)["groups"]
+    groups = original + golden.groups(text, copy, "1m")
+    rules = write_spec(tmp_path, "golden.rules.yml", yaml.safe_dump({"groups": groups}))
+    series = [{"series": f'http_request_duration_seconds_count{{job="{job}",code="{code}"}}', "values": values}
+              for job in ("myservice", copy)
+              for code, values in (("200", "0+2000x240"), ("500", "0+1x120 121+60x120"))]
+    records = sorted({r["record"] for g in original for r in g["rules"] if "record" in r})
+    assert len(records) == 15
+    equal = [{"expr": f'{r}{{sloth_service="{copy}"}} - on () {r}{{sloth_service="myservice"}}',
+              "eval_time": at, "exp_samples": [{"labels": "{}", "value": 0}]}
+             for r in records for at in ("1h", "3h", "4h")]
+    firing = [{"expr": f'group by (alertstate, sloth_severity) (ALERTS{{sloth_service="{job}"}})',
+               "eval_time": at, "exp_samples": [] if at == "1h" else [
+                   {"labels": f'{{alertstate="firing", sloth_severity="{tier}"}}', "value": 1}
+                   for tier in ("page", "ticket")]}
+              for job in ("myservice", copy) for at in ("1h", "4h")]
+    test = write_spec(tmp_path, "golden.test.yml", yaml.safe_dump({
+        "rule_files": [str(rules)], "evaluation_interval": "1m",
+        # Sloth's meta group reads what its SLI group recorded: both copies in the same order.
+        "group_eval_order": [g["name"] for n in (0, 1, 2) for g in groups[n::3]],
+        "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": equal + firing}]}))
+    result = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_benchmark_compiles_the_sloth_spec_of_the_golden_rules(tmp_path):
+    spec, text = golden.read(shared())
+    golden.write_specs(spec, ["svc0000", "svc0001"], tmp_path / "slos")
+    plan = pipeline.build_plan(tmp_path / "slos", tmp_path / "none")
+    ours, sloth = evaluation.rule_sets(plan, text, "1m")
+    for i in (0, 1):
+        # Both rule sets of a copy read the same raw series, those the copy's traffic writes.
+        selectors = {e for s in (ours, sloth) for g in s.groups(i) for r in g["rules"]
+                     for e in re.findall(r"http_request_duration_seconds_count\{[^}]*\}", r["expr"])}
+        assert selectors == {f'http_request_duration_seconds_count{{job="svc000{i}",code=~"(5..|429)"}}',
+                             f'http_request_duration_seconds_count{{job="svc000{i}"}}'}
+        assert all(f'job="svc000{i}"' in labels for labels, _, _ in traffic._series(traffic.Shape(2, 5), i))
 
 
 def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
@@ -85,3 +127,13 @@ def test_uneven_traffic_has_busy_hours_at_low_and_quiet_hours_at_high_error_rati
     busy, quiet = traffic.exact_ratio(1, 0, 60), traffic.exact_ratio(1, 60, 120)
     assert (round(busy, 6), round(quiet, 6)) == (traffic.BUSY_ERRORS, traffic.QUIET_ERRORS)
     assert abs(traffic.exact_ratio(0, 0, 120) - traffic.STEADY_ERRORS) < 1e-9
+
+
+def test_an_slos_traffic_is_the_same_whatever_its_number_of_series():
+    for count in (5, 20, 50):
+        shape = traffic.Shape(1, count)
+        lines = traffic.exposition(shape, 600).decode().splitlines()[1:]
+        assert len(lines) == count
+        good, bad = (sum(float(line.split()[-1]) for line in lines if f'code="{code}"' in line) for code in ("200", "500"))
+        expected = traffic.counters(0, 600)
+        assert (round(good), round(bad)) == (round(expected[0] * traffic.UNITS), round(expected[1] * traffic.UNITS))

@@ -109,11 +109,15 @@ def alerts(series: Series) -> None:
             counter(series, labels, first + m * 60, 1)
 
 
+DESCRIPTION = "Shop <b>requests</b> | answered & not *failed*"  # user text, shown as written
+
+
 def spec() -> dict:
     def ratio(name: str, metric: str = "http_requests_total", by: list | None = None, selector: str = 'job="shop"'):
         sli = {"errors": f'{metric}{{{selector}, code="500"}}', "total": f"{metric}{{{selector}}}"}
         return {"name": name, "objective": OBJECTIVES[name], "sli": {"ratio": {**sli, **({"group_by": by} if by else {})}}}
-    return {"service": "shop", "slos": [ratio("availability"), ratio("loose"), ratio("by-route", by=["route"]),
+    shown = {**ratio("availability"), "description": DESCRIPTION}
+    return {"service": "shop", "slos": [shown, ratio("loose"), ratio("by-route", by=["route"]),
                                         ratio("fresh", "fresh_requests_total", selector='code=~".+"'),
                                         ratio("nothing", "absent_requests_total")]}
 
@@ -243,7 +247,9 @@ def test_the_markdown_starts_with_the_summary(slo, server):
 def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     out = tmp_path / "report.md"
     for args, code, message in (
-            (("--period", "2026-13"), 2, "argument --period: must be a month as YYYY-MM, such as 2026-11, got '2026-13'"),
+            (("--period", "2026-13"), 2, "argument --period: must be a month YYYY-MM (2026-11), a quarter YYYY-Qn "
+                                        "(2026-Q4) or an ISO week YYYY-Www (2026-W48, from Monday), got '2026-13'"),
+            (("--period", "2027-W53"), 2, "argument --period: 2027-W53: 2027 has no ISO week 53"),
             (("--from", "2026-11-05", "--to", "2026-11-01"), 2, "--from 2026-11-05 is after --to 2026-11-01"),
             (("--from", "2026-11-05"), 2, "--from and --to go together"),
             (("--period", "2026-11", "--from", "2026-11-01", "--to", "2026-11-02"), 2, "exclude each other")):
@@ -255,6 +261,11 @@ def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     assert result.code == 1 and result.lines == [
         "slo: report: cannot query Prometheus at http://127.0.0.1:1: [Errno 111] Connection refused"]
     assert not out.exists()
+
+
+def test_the_last_whole_month_is_the_default(slo, server):
+    default, last = run(slo, server, "--format", "json"), run(slo, server, "--format", "json", "--period", LAST[0])
+    assert default.code == 0 and default.out == last.out
 
 
 def test_days_are_a_period_too(slo, server):
@@ -305,7 +316,7 @@ def example(folder: Path) -> Report:
     (folder / "slos").mkdir()
     (folder / "slos" / "checkout.yaml").write_text(spec_text)
     slos = [s for service in pipeline.build_plan(folder / "slos", folder / "none").services for s in service.slos]
-    return report.report(period.month("2026-11", "UTC"), timegm((2026, 12, 6, 9, 0, 0)) * 1000,
+    return report.report(period.calendar("2026-11", "UTC"), timegm((2026, 12, 6, 9, 0, 0)) * 1000,
                          [(s, fixture(s)) for s in slos])
 
 
@@ -353,6 +364,7 @@ def test_the_html_is_one_file_with_every_slo_and_a_sparkline_each(slo, server, t
     assert all(f"shop/{name}" in text for name in OBJECTIVES)
     errors, requests = events(("/a", "/b"), BEFORE_LAST[1], BEFORE_LAST[2])
     assert f"{attained(errors, requests)}%" in text and "❌ missed" in text
+    assert DESCRIPTION in page.text and "b" not in page.tags  # escaped, not markup
     # A sparkline for each SLO with data: availability, by-route and loose (fresh and nothing have none).
     assert page.tags.count("svg") == 3 and page.tags.count("polyline") == 3
 
@@ -372,3 +384,20 @@ def test_a_sparkline_follows_the_budget_left(tmp_path):
     zero = float(svg.find(f"{ns}line").get("y1"))  # the dashed 0% line, drawn as the budget went below
     assert len(points) == 30 and [y < zero for _, y in points] == [True] * 11 + [False] * 19
     assert [x for x, _ in points] == sorted(x for x, _ in points) and points[0][0] < points[-1][0]
+
+
+def test_a_month_is_its_calendar_month_in_the_timezone():
+    october = period.calendar("2026-10", "Europe/Berlin")  # summer time ends on the 25th: 31 days and an hour
+    assert (october.start.isoformat(), october.end.isoformat()) == ("2026-10-01T00:00:00+02:00",
+                                                                    "2026-11-01T00:00:00+01:00")
+    assert october.end_ms - october.start_ms == (31 * 24 + 1) * HOUR * 1000 and october.step == HOUR * 1000
+    assert len(october.midnights) == 31 and october.midnights[-1] == october.end_ms
+    assert period.calendar("2026-12", "UTC").end.isoformat() == "2027-01-01T00:00:00+00:00"
+    assert [(p.start.date().isoformat(), p.end.date().isoformat()) for p in (
+        period.calendar("2026-Q4", "UTC"), period.calendar("2027-Q1", "UTC"), period.calendar("2026-W01", "UTC"),
+        period.calendar("2026-W53", "UTC"))] == [("2026-10-01", "2027-01-01"), ("2027-01-01", "2027-04-01"),
+                                                 ("2025-12-29", "2026-01-05"), ("2026-12-28", "2027-01-04")]
+    # India's midnight is at a half hour of UTC: the series are read every quarter hour.
+    assert period.calendar("2026-11", "Asia/Kolkata").step == 15 * 60 * 1000
+    assert period.days(period.day("2024-02-28"), period.day("2024-03-01"), "UTC").end_ms - \
+        period.calendar("2024-02", "UTC").start_ms == 30 * 86400 * 1000  # a leap year's February, and a day

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .. import durations, plan
 from ..backtest import Group, Values
-from ..measure import group_text, rounded_down, worst
+from ..measure import group_text, rounded_down
 from .period import Period
 
 VERSION = 1  # of the JSON report
@@ -169,9 +169,10 @@ def slo_report(slo: plan.SLOPlan, period: Period, now_state: str, measured: Meas
     alerts = _alerts(measured.alerts, measured.alerts_first, measured.interval)
     if not measured.ratios:
         return SLOReport(**base, **empty, verdict=NO_DATA, alerts=alerts,
-                         notes=("no data: the SLI's total has no samples in the period",))
-    group = worst(measured.ratios)
-    ratio, step = measured.ratios[group], measured.step
+                         notes=("no data: the SLI's total has no samples, or counts no events, in the period",))
+    ranked = sorted(measured.ratios.items(), key=lambda item: (-item[1], item[0]))
+    group, ratio = ranked[0]
+    step = measured.step
     total = measured.total.get(group, [None] * measured.steps)
     errors = measured.errors.get(group, [None] * measured.steps)
     present = [i for i, v in enumerate(total) if v is not None]
@@ -180,18 +181,18 @@ def slo_report(slo: plan.SLOPlan, period: Period, now_state: str, measured: Meas
     met = ratio <= slo.budget
     verdict = (MET if met else MISSED) if now_state == COMPLETE else (ON_TRACK if met else OFF_TRACK)
     shown = places(slo.objective_percent)
-    ranked = sorted(measured.ratios.items(), key=lambda item: (-item[1], item[0]))
     elapsed = measured.steps * step
+    # The step before the first one with data is where the data starts.
+    data_from, data_to = (iso(measured.first + (present[0] - 1) * step), iso(measured.first + present[-1] * step)) \
+        if present else (None, None)
     notes = []
     if present and covered < elapsed:
-        notes.append(f"data for {durations.human(covered)} of the {durations.human(elapsed)} measured "
-                     f"({iso(measured.first + (present[0] - 1) * step)} to {iso(measured.first + present[-1] * step)}): "
-                     f"the figures are over that part")
+        notes.append(f"data for {durations.human(covered)} of the {durations.human(elapsed)} measured ({data_from} to "
+                     f"{data_to}): the figures are over that part")
     return SLOReport(
         **base, verdict=verdict, attained=rounded_down(ratio, shown), budget_used=_up(spent * 100),
-        outage_minutes=_up(ratio * covered / MINUTE),
-        data_from=iso(measured.first + (present[0] - 1) * step) if present else None,
-        data_to=iso(measured.first + present[-1] * step) if present else None, data_minutes=covered // MINUTE,
+        outage_minutes=_up(ratio * covered / MINUTE), data_from=data_from, data_to=data_to,
+        data_minutes=covered // MINUTE,
         groups=len(ranked), groups_missed=sum(1 for _, r in ranked if r > slo.budget),
         worst=tuple(Worst(group_text(g), rounded_down(r, shown), r <= slo.budget) for g, r in ranked)
         if slo.group_by else (),
