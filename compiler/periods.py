@@ -9,8 +9,10 @@ a standard offset and, with daylight saving, the two yearly transitions `Mm.w.d/
 rule cannot express in whole hours are refused with one line.
 """
 
+import calendar
 import datetime
 import difflib
+import itertools
 import re
 import zoneinfo
 from dataclasses import dataclass
@@ -167,19 +169,48 @@ def index(window: str, offset: str) -> str:
     return f"year{local} * 12 + month{local} - 1"
 
 
+def utc_offset_at(rule: ZoneRule, at: int) -> int:
+    """The rule's offset from UTC in seconds at `at` (seconds since 1970): what `utc_offset` computes in
+    PromQL, for placing the generated tests at the boundary the rules see."""
+    local = datetime.datetime.fromtimestamp(at + rule.std, datetime.timezone.utc)
+    if not rule.save:
+        return rule.std
+
+    def passed(t: Transition) -> bool:
+        days = calendar.monthrange(local.year, local.month)[1]
+        span = range(days - 6, days + 1) if t.week == 5 else range(7 * t.week - 6, 7 * t.week + 1)
+        day = next(d for d in span if (datetime.date(local.year, local.month, d).weekday() + 1) % 7 == t.weekday)
+        return (local.day, local.hour) >= (day, t.hour)
+    s, e, month = rule.start, rule.end, local.month
+    between = s.month < month < e.month if s.month < e.month else month > s.month or month < e.month
+    summer = between or (month == s.month and passed(s)) or (month == e.month and not passed(e))
+    return rule.std + (rule.save if summer else 0)
+
+
+def first_start(period: Calendar, after: int) -> int:
+    """Seconds since 1970 of the first period start `after` seconds or more after 1970-01-01 00:00 UTC, by
+    the zone's rule."""
+    def key(at: int) -> tuple:
+        day = datetime.datetime.fromtimestamp(at + utc_offset_at(period.rule, at), datetime.timezone.utc).date()
+        if period.window == "calendar-week":
+            return (day - datetime.timedelta(days=day.weekday()),)
+        return day.year, (day.month - 1) // (3 if period.window == "calendar-quarter" else 1)
+    return next(at for at in itertools.count(max(after, _HOUR_S), _HOUR_S) if key(at) != key(at - _HOUR_S))
+
+
 def zone(name: str) -> datetime.tzinfo:
     return datetime.timezone.utc if name == UTC else zoneinfo.ZoneInfo(name)
 
 
-def start(calendar: Calendar, at: datetime.datetime) -> datetime.datetime:
+def start(period: Calendar, at: datetime.datetime) -> datetime.datetime:
     """The start (UTC) of the period after the one `at` falls in, by the zone's full history (zoneinfo)."""
-    tz = zone(calendar.timezone)
+    tz = zone(period.timezone)
     local = at.astimezone(tz)
     day = local.date()
-    if calendar.window == "calendar-week":
+    if period.window == "calendar-week":
         following = day + datetime.timedelta(days=7 - day.weekday())
     else:
-        step = 3 if calendar.window == "calendar-quarter" else 1
+        step = 3 if period.window == "calendar-quarter" else 1
         month = (day.month - 1) // step * step + step
         following = datetime.date(day.year + month // 12, month % 12 + 1, 1)
     return datetime.datetime.combine(following, datetime.time(), tz).astimezone(datetime.timezone.utc)

@@ -12,6 +12,7 @@ increases run from one interval before the boundary.
 
 import calendar
 import datetime
+import re
 import subprocess
 
 import yaml
@@ -164,3 +165,47 @@ def test_explain_says_when_the_period_resets(slo, tmp_path):
     assert lines[1] == (f"period: this calendar month in Asia/Tokyo, which resets next at {first:%Y-%m-%d} 00:00 JST "
                         f"({first - datetime.timedelta(hours=9):%Y-%m-%d} 15:00 UTC); the alert windows are rolling, "
                         f"sized as for 30d")
+
+
+GENERATED = """\
+service: shop
+slos:
+  - name: week
+    objective: 99
+    window: calendar-week
+    sli:
+      bool:
+        metric: probe_success{job="blackbox"}
+  - name: requests
+    objective: 99.9
+    window: calendar-week
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5.."}
+        total: http_requests_total{job="shop"}
+        group_by: [route]
+"""
+
+
+def test_the_generated_tests_prove_the_reset_and_fail_without_it(slo, promtool, tmp_path):
+    write_spec(tmp_path / "slos", "shop.yaml", GENERATED)
+    settings = write_spec(tmp_path, "settings.yaml", "calendar_timezone: Australia/Sydney\n")
+    out = tmp_path / "out"
+    assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", settings).code == 0
+    tests = out / "prometheus" / "tests" / "shop"
+    suite = yaml.safe_load((tests / "week.calendar.test.yml").read_text())
+    # Sydney is at UTC+11 in January (summer time): the first Monday, 1970-01-05, starts at 13:00 UTC on the 4th.
+    assert suite["tests"][0]["name"] == ("shop/week: the calendar week in Australia/Sydney restarts at its start, "
+                                         "3d13h after 1970-01-01 00:00 UTC")
+    for name in ("week", "requests"):
+        result = subprocess.run([promtool, "test", "rules", str(tests / f"{name}.calendar.test.yml")],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    rules = tests / "week.calendar.rules.yml"
+    # Without the gate on the period's number, the count carries the first week's errors into the second.
+    ungated = re.sub(r"\n\s+and on \(\) \(slo:calendar_period:index[^\n]+", "", rules.read_text())
+    assert ungated.count("count_period_hours\n") == 2 and "and on () (slo:calendar" not in ungated
+    rules.write_text(ungated)
+    broken = subprocess.run([promtool, "test", "rules", str(tests / "week.calendar.test.yml")],
+                            capture_output=True, text=True)
+    assert broken.returncode != 0 and "3d14h" in broken.stdout + broken.stderr

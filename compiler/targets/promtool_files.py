@@ -15,20 +15,25 @@ from .. import durations, engine, names, serialize
 from ..plan import Plan, ServicePlan, SLOPlan
 from ..problems import InputError, Problem
 from ..synthetic import Unsupported
-from . import alert_timing_tests, prometheus, promtool_tests
+from . import alert_timing_tests, calendar_tests, prometheus, promtool_tests
 
 TIERS = "tiers"
 
 
-def rule_file(service: ServicePlan, slo: SLOPlan, plan: Plan, interval: int | None = None) -> bytes:
+def rule_file(service: ServicePlan, slo: SLOPlan, plan: Plan, interval: int | None = None,
+              records: frozenset[str] | None = None) -> bytes:
     """The SLO's group alone, as in its service's rule file, in the form Prometheus reads; for an engine
-    whose reads trail by an evaluation, as evaluated every `interval` (see `engine.prometheus_form`)."""
+    whose reads trail by an evaluation, as evaluated every `interval` (see `engine.prometheus_form`);
+    only the rules that record `records` where given."""
     rules = names.output_path(names.engine_rules(plan.settings.engine), service=service.name)
     loader = engine.LOADER[plan.settings.engine]
     every = f", as evaluated every {durations.to_text(interval)}" if interval else ""
     header = prometheus.HEADER.format(source=service.source) + (
         f"# The group of {slo.name} in {rules}, alone, for its tests{every}; {loader} loads that file.\n")
     group = prometheus.group(slo, durations.to_text(plan.settings.rule_interval))
+    if records is not None:
+        group = {**group, "rules": [r for r in group["rules"] if r.get("record") in records]}
+        header += "# Only the records its tests read.\n"
     return serialize.to_yaml({"groups": [engine.prometheus_form(group, plan.settings, interval)]}, header)
 
 
@@ -63,15 +68,16 @@ def render(plan: Plan) -> dict[str, tuple[bytes, str]]:
         for slo in service.slos:
             out[names.slo_rules_path(service.name, slo.name)] = (rule_file(service, slo, plan), service.source)
             suites = {TIERS: (interval, partial(promtool_tests.cases, slo, interval)),
-                      **alert_timing_tests.suites(slo, plan)}
+                      **alert_timing_tests.suites(slo, plan), **calendar_tests.suites(slo, plan)}
             written, said_why = 0, False
             for suite, (every, build) in suites.items():
                 tests, why = _built(build)
                 written, said_why = written + len(tests), said_why or why is not None
-                own = suite_rules(plan, suite, every)
+                records = calendar_tests.records(slo) if suite == calendar_tests.SUITE else None
+                own = suite_rules(plan, suite, every) or (suite if records else None)
                 if own:
                     out[names.suite_rules_path(service.name, slo.name, suite)] = (
-                        rule_file(service, slo, plan, every), service.source)
+                        rule_file(service, slo, plan, every, records), service.source)
                 out[names.tests_path(service.name, slo.name, suite)] = (
                     test_file(service, slo, every, tests, why, own), service.source)
             if not written and not said_why and promtool_tests.unsupported(slo) is None:
