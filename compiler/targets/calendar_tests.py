@@ -47,12 +47,13 @@ def cases(slo: SLOPlan, plan: Plan) -> list[dict]:
 
 
 def records(slo: SLOPlan) -> frozenset[str]:
-    """What the period's error ratio is built from: the rules of the suite's own rule file, without the
-    alerts and the long windows, which the other suites test and which would make hours of evaluations slow."""
+    """The period's error ratio and budget, and what they are built from: the rules of the suite's own rule
+    file, without the alerts and the long windows, which the other suites test and which would make hours of
+    evaluations slow."""
     counts = [count(hour) for count in (names.errors_count, names.total_count)
               for hour in (names.THIS_HOUR, names.LAST_HOUR, names.PERIOD_HOURS)]
     return frozenset({names.errors_rate(slo.base_text), names.total_rate(slo.base_text), *counts, names.UTC_OFFSET,
-                      names.PERIOD_INDEX, names.PERIOD_ERROR_RATIO})
+                      names.PERIOD_INDEX, names.PERIOD_ERROR_RATIO, names.PERIOD_BURN_RATE, names.BUDGET_REMAINING})
 
 
 def suites(slo: SLOPlan, plan: Plan) -> dict:
