@@ -80,9 +80,21 @@ def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: li
     return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.tier)
 
 
+def _zone(doc: Document, at: tuple, slo: SLOPlan, settings: Settings, seen: set) -> list[Problem]:
+    """A time zone that a converted spec's calendar names (OpenSLO), unless it is the settings' one; once per place."""
+    tz, where, path = getattr(doc, "timezones", {}).get(at, (None, doc, ()))
+    if slo.calendar is None or tz in (None, settings.calendar_timezone) or (where.file, path) in seen:
+        return []
+    seen.add((where.file, path))
+    return [where.problem(path, f"time zone {tz} differs from the settings' calendar_timezone "
+                                f"({settings.calendar_timezone}): every calendar period of the project is in that one "
+                                f"zone; set calendar_timezone: {tz}, or write this SLO's calendar in it")]
+
+
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     """The plan of all specs; InputError with every problem found across them."""
     problems: list[Problem] = []
+    seen: set = set()  # the places of time zones already reported
     services = []
     first_service: dict[str, Document] = {}
     for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].source_name)):
@@ -108,6 +120,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             except ValueError as exc:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
+            problems += _zone(doc, ("slos", i), plan, settings, seen)
             # A fixed label would give every group the same value, and their series would collide.
             fixed = {k for k, _ in (*plan.labels, *(kv for r in plan.routes for kv in r.labels))}
             problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),
