@@ -117,7 +117,7 @@ def test_check_runs_vmalert_and_the_promtool_tests_whose_times_include_the_lag(s
     out, settings = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
     result = slo("check", "--slos", SLOS, "--out", out, "--settings", settings, "--jobs", "2")
     assert result.code == 0, result.err
-    assert "all passed" in result.err
+    assert "all passed" in result.err and "vmalert -dryRun accepted 2 rule files" in result.err
     assert sorted(p.name for p in (out / "prometheus" / "tests" / "payments").glob("*.days.rules.yml")) == [
         "api-availability.days.rules.yml", "api-latency.days.rules.yml"]
 
@@ -147,3 +147,14 @@ def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vm
     assert result.code == 1
     assert "vmalert -dryRun rejected the rules" in result.err and "payments" in result.err, result.err
     assert not list(folder.iterdir())
+
+
+def test_a_ruler_push_of_vmalert_rules_is_refused_in_one_line(slo, tmp_path, monkeypatch):
+    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    monkeypatch.setenv("RULER_TOKEN", "t")
+    result = slo("push", "rules", "--ruler-url", "http://127.0.0.1:9", "--tenant", "a", "--out", out)
+    assert result.code == 1
+    assert [line for line in result.err.splitlines() if "vmalert" in line] == [
+        "ruler: the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex ruler does "
+        "not know: push them with --prometheus-dir to vmalert's rule folder, or compile with engine: prometheus for "
+        "a ruler"]
