@@ -128,33 +128,20 @@ def test_explain_adds_the_evaluations_the_reads_trail(slo, tmp_path):
     rows = {}
     for name, settings in (("prometheus", prom), ("vm", vm)):
         text = slo("explain", "payments/api-availability", "--slos", SLOS, "--settings", settings).out
-        rows[name] = {line.split()[1]: line.split() for line in text.splitlines() if line.startswith(("page", "ticket"))}
-    # The 1h page reads its long window raw (one read trails) and its 5m short window from the
-    # recorded rates (two reads): a full outage, seen first by the short window, pages two minutes later.
-    assert rows["prometheus"]["1h"][5] == "3m" and rows["vm"]["1h"][5] == "5m"
-    # The 6h page's windows both derive from the recorded rates: two evaluations later.
-    assert durations.parse(rows["vm"]["6h"][5]) - durations.parse(rows["prometheus"]["6h"][5]) == durations.parse("2m")
+        header = next(line for line in text.splitlines() if line.startswith("tier"))
+        start = header.index("fires at")  # the columns are padded to the widest cell: read them by place
+        end = header.index("budget spent")
+        rows[name] = {line.split()[1]: line[start:end].strip() for line in text.splitlines()
+                      if line.startswith(("page", "ticket"))}
+    # Each alert reads its ratios one evaluation late, and a ratio counted from the recorded base rates
+    # reads them one more: a page fires one or two evaluations (1m) after it would on Prometheus. A full
+    # outage is seen first by the 1h page's 5m short window, counted from the recorded rates: two.
+    assert rows["prometheus"]["1h"] == "3m" and rows["vm"]["1h"] == "5m"
+    for long in ("6h", "1d", "3d"):
+        later = _duration(rows["vm"][long]) - _duration(rows["prometheus"][long])
+        assert later in (durations.parse("1m"), durations.parse("2m")), (long, later)
 
 
-def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vmalert):
-    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
-    broken = out / "vmalert" / "payments.rules.yml"
-    broken.write_text(broken.read_text().replace("sum(rate(", "sum(rate((", 1))
-    folder = tmp_path / "rules"
-    folder.mkdir()
-    result = slo("push", "rules", "--prometheus-dir", folder, "--reload-url", "http://127.0.0.1:9/-/reload",
-                 "--out", out)
-    assert result.code == 1
-    assert "vmalert -dryRun rejected the rules" in result.err and "payments" in result.err, result.err
-    assert not list(folder.iterdir())
-
-
-def test_a_ruler_push_of_vmalert_rules_is_refused_in_one_line(slo, tmp_path, monkeypatch):
-    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
-    monkeypatch.setenv("RULER_TOKEN", "t")
-    result = slo("push", "rules", "--ruler-url", "http://127.0.0.1:9", "--tenant", "a", "--out", out)
-    assert result.code == 1
-    assert [line for line in result.err.splitlines() if "vmalert" in line] == [
-        "ruler: the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex ruler does "
-        "not know: push them with --prometheus-dir to vmalert's rule folder, or compile with engine: prometheus for "
-        "a ruler"]
+def _duration(human: str) -> int:
+    """Milliseconds of a time as explain prints it (`1h 7m`)."""
+    return sum(durations.parse(part) for part in human.split())
