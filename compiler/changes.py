@@ -119,7 +119,7 @@ class Changes:
 
 
 def objective(slo: plan.SLOPlan) -> Objective:
-    return Objective(slo.objective_percent, slo.period_text, (Decimal(slo.budget_time) / plan.MINUTE).normalize(),
+    return Objective(slo.objective_percent, slo.period_name, (Decimal(slo.budget_time) / plan.MINUTE).normalize(),
                      (slo.budget * 100).normalize())
 
 

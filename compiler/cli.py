@@ -262,9 +262,9 @@ def _diff(args: argparse.Namespace) -> int:
     return OK
 
 
-def _month(text: str) -> str:
+def _calendar(text: str) -> str:
     try:
-        report_period.month(text, "UTC")
+        report_period.calendar(text, "UTC")
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
@@ -286,7 +286,7 @@ def _report_period(args: argparse.Namespace, tz: str, now: float) -> report_peri
     try:
         if args.from_day:
             return report_period.days(args.from_day, args.to_day, tz)
-        return report_period.month(args.period or report_period.last_month(now, tz), tz)
+        return report_period.calendar(args.period or report_period.last_month(now, tz), tz)
     except ValueError as exc:
         args.usage(str(exc))
 
@@ -399,8 +399,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prometheus", type=_url, metavar="URL", required=True,
                    help=f"Prometheus (or Mimir's Prometheus API) holding the SLIs' series and ALERTS; credentials in "
                         f"the URL or in ${TOKEN_ENV}")
-    p.add_argument("--period", type=_month, metavar="YYYY-MM",
-                   help="the calendar month to report (default: the last whole month)")
+    p.add_argument("--period", type=_calendar, metavar="PERIOD",
+                   help="the calendar month (2026-11), quarter (2026-Q4) or ISO week (2026-W48) to report "
+                        "(default: the last whole month)")
     p.add_argument("--from", dest="from_day", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
     p.add_argument("--to", dest="to_day", type=_day, metavar="YYYY-MM-DD", help="last day of the period (included)")
     p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",

@@ -1,8 +1,9 @@
 """`slo explain`: what each alert tier of one SLO does, from the same formulas the tests assert."""
 
+import datetime
 from decimal import Decimal
 
-from . import durations, plan
+from . import durations, periods, plan
 
 HEADER = ("tier", "long", "short", "burn rate", "for", "fires at {rate}", "budget spent", "fires at 10x",
           "budget spent", "resets after")
@@ -16,15 +17,29 @@ def _fires(slo: plan.SLOPlan, pair: plan.Pair, ratio: Decimal, interval: int, sc
     return durations.human(fire), f"{plan.budget_spent(fire, ratio, slo.budget, slo.period) * 100:.2f}%"
 
 
-def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: int) -> str:
+def _period(slo: plan.SLOPlan, now: datetime.datetime) -> list[str]:
+    """For a calendar period: when it resets next, in its time zone and in UTC."""
+    if slo.calendar is None:
+        return []
+    reset = periods.start(slo.calendar, now)
+    local = reset.astimezone(periods.zone(slo.calendar.timezone))
+    return [f"period: this calendar {slo.calendar.noun} in {slo.calendar.timezone}, which resets next at "
+            f"{local:%Y-%m-%d %H:%M %Z} ({reset:%Y-%m-%d %H:%M} UTC); the alert windows are rolling, sized as "
+            f"for {slo.period_text}"]
+
+
+def explain(slo: plan.SLOPlan, error_percent: Decimal, interval: int, scrape: int,
+            now: datetime.datetime | None = None) -> str:
     """Per tier: windows, burn rate, time to fire and budget spent at `error_percent` and at 10x
     the budget, and how long after such errors stop the alert stops, with rules evaluated every
     `interval` over series scraped every `scrape`."""
     ratio = error_percent / 100
     tenfold = min(10 * slo.budget, Decimal(1))
     budget_time = slo.budget_time
-    lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_text}, "
-             f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage)",
+    lines = [f"{slo.service}/{slo.name}: {plan.number(slo.objective_percent)}% over {slo.period_name}, "
+             f"error budget {plan.number(slo.budget * 100)}% ({durations.human(budget_time)} of full outage"
+             f"{' per ' + slo.period_text if slo.calendar else ''})",
+             *_period(slo, now or datetime.datetime.now(datetime.timezone.utc)),
              f"SLI: {slo.sli.kind}; {_reads(slo)}",
              *([f"low-traffic guard: a pair fires only when its long window counted at least {slo.min_events} "
                 f"events (the mean recorded {slo.base_text} rate times the window)"] if slo.min_events else []),

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer, StrictStr,
                       WithJsonSchema)
 
-from . import durations, names, promql
+from . import durations, names, periods, promql
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 _NAME = re.compile(NAME_PATTERN)
@@ -75,6 +75,19 @@ def _duration(value: object) -> int:
     if ms > MAX_DURATION:
         raise ValueError(f"must be at most {durations.to_text(MAX_DURATION)}, got {value!r}")
     return ms
+
+
+def _window(value: object) -> int | str:
+    if isinstance(value, str) and value.startswith("calendar-"):
+        if value not in periods.WINDOWS:
+            raise ValueError(f"must be a duration or one of {', '.join(periods.WINDOWS)}, got {value!r}")
+        return value
+    return _duration(value)
+
+
+def _timezone(value: str) -> str:
+    periods.zone_rule(value)
+    return value
 
 
 def _number(value: object) -> Decimal:
@@ -139,6 +152,11 @@ Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
 # Held as milliseconds, written as the text users write: also the defaults in `slo schema --settings`.
 Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(durations.to_text, when_used="json"),
                      WithJsonSchema(_DURATION_SCHEMA)]
+# A rolling duration, or a calendar period (its name) in the settings' calendar_timezone.
+Window = Annotated[int | str, BeforeValidator(_window),
+                   PlainSerializer(lambda v: v if isinstance(v, str) else durations.to_text(v), when_used="json"),
+                   WithJsonSchema({"oneOf": [_DURATION_SCHEMA, {"enum": list(periods.WINDOWS)}]})]
+TimeZone = Annotated[StrictStr, AfterValidator(_timezone)]
 Objective = Annotated[Decimal, BeforeValidator(_objective),
                       WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100})]
 Seconds = Annotated[Decimal, BeforeValidator(_threshold),

@@ -77,6 +77,12 @@ def total_count(hour: str) -> str:
 
 
 THIS_HOUR, LAST_HOUR = "this_hour", "last_hour"
+# Calendar periods: the time zone's offset from UTC now, the number of the current period, the whole
+# clock hours of the period so far (`errors_count(PERIOD_HOURS)`), and the error ratio since its start.
+UTC_OFFSET = "slo:calendar_utc_offset:seconds"
+PERIOD_HOURS = "period_hours"
+PERIOD_INDEX = "slo:calendar_period:index"
+PERIOD_ERROR_RATIO = "slo:sli_error:ratio_this_period"
 # Tags the terms of a sum inside one expression; `__` names cannot come from scraped series.
 PART = "__slo_part__"
 

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, StrictBool, StrictInt, StrictStr, c
 
 from . import durations, names, sli
 from .fields import (AlertName, Duration, FieldError, KubernetesLabels, KubernetesNamespace, LabelName, Labels,
-                     LinkBase, Model, Name, Objective, Percent)
+                     LinkBase, Model, Name, Objective, Percent, TimeZone, Window)
 
 MAX_SLOS = 100  # per service file: a bound on the rules one file can generate
 
@@ -81,7 +81,9 @@ class SLO(Model):
     name: Name
     description: StrictStr = ""
     objective: Objective = Field(description="Percent of good events, strictly between 0 and 100.")
-    window: Duration | None = Field(None, description="Rolling SLO period; default from settings (30d).")
+    window: Window | None = Field(None, description="SLO period: a rolling duration, or calendar-month, "
+                                                    "calendar-week (from Monday) or calendar-quarter in the "
+                                                    "settings' calendar_timezone; default from settings (30d).")
     labels: Labels = Field({}, description="Added to every rule and alert of this SLO, after the service's.")
     sli: SLI
     alerting: Alerting = Alerting()
@@ -195,6 +197,8 @@ class Settings(Model):
     """Project settings (`slo-settings.yaml` at the repo root); an absent file means all defaults."""
 
     default_window: Duration = Field(durations.parse("30d"), description="SLO period when an SLO sets none.")
+    calendar_timezone: TimeZone = Field("UTC", description="IANA time zone of the calendar periods "
+                                                          "(calendar-month, -week, -quarter).")
     scrape_interval: Duration = Field(durations.parse("1m"), description="No window may be shorter than 4x this.")
     rule_interval: Duration = Field(durations.parse("1m"), description="Evaluation interval of the rule groups.")
     runbook_base_url: LinkBase = Field("", description="Prefix of runbook links; empty: repo-relative paths.")

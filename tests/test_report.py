@@ -247,7 +247,9 @@ def test_the_markdown_starts_with_the_summary(slo, server):
 def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     out = tmp_path / "report.md"
     for args, code, message in (
-            (("--period", "2026-13"), 2, "argument --period: must be a month as YYYY-MM, such as 2026-11, got '2026-13'"),
+            (("--period", "2026-13"), 2, "argument --period: must be a month YYYY-MM (2026-11), a quarter YYYY-Qn "
+                                        "(2026-Q4) or an ISO week YYYY-Www (2026-W48, from Monday), got '2026-13'"),
+            (("--period", "2027-W53"), 2, "argument --period: 2027-W53: 2027 has no ISO week 53"),
             (("--from", "2026-11-05", "--to", "2026-11-01"), 2, "--from 2026-11-05 is after --to 2026-11-01"),
             (("--from", "2026-11-05"), 2, "--from and --to go together"),
             (("--period", "2026-11", "--from", "2026-11-01", "--to", "2026-11-02"), 2, "exclude each other")):
@@ -314,7 +316,7 @@ def example(folder: Path) -> Report:
     (folder / "slos").mkdir()
     (folder / "slos" / "checkout.yaml").write_text(spec_text)
     slos = [s for service in pipeline.build_plan(folder / "slos", folder / "none").services for s in service.slos]
-    return report.report(period.month("2026-11", "UTC"), timegm((2026, 12, 6, 9, 0, 0)) * 1000,
+    return report.report(period.calendar("2026-11", "UTC"), timegm((2026, 12, 6, 9, 0, 0)) * 1000,
                          [(s, fixture(s)) for s in slos])
 
 
@@ -385,13 +387,17 @@ def test_a_sparkline_follows_the_budget_left(tmp_path):
 
 
 def test_a_month_is_its_calendar_month_in_the_timezone():
-    october = period.month("2026-10", "Europe/Berlin")  # summer time ends on the 25th: 31 days and an hour
+    october = period.calendar("2026-10", "Europe/Berlin")  # summer time ends on the 25th: 31 days and an hour
     assert (october.start.isoformat(), october.end.isoformat()) == ("2026-10-01T00:00:00+02:00",
                                                                     "2026-11-01T00:00:00+01:00")
     assert october.end_ms - october.start_ms == (31 * 24 + 1) * HOUR * 1000 and october.step == HOUR * 1000
     assert len(october.midnights) == 31 and october.midnights[-1] == october.end_ms
-    assert period.month("2026-12", "UTC").end.isoformat() == "2027-01-01T00:00:00+00:00"
+    assert period.calendar("2026-12", "UTC").end.isoformat() == "2027-01-01T00:00:00+00:00"
+    assert [(p.start.date().isoformat(), p.end.date().isoformat()) for p in (
+        period.calendar("2026-Q4", "UTC"), period.calendar("2027-Q1", "UTC"), period.calendar("2026-W01", "UTC"),
+        period.calendar("2026-W53", "UTC"))] == [("2026-10-01", "2027-01-01"), ("2027-01-01", "2027-04-01"),
+                                                 ("2025-12-29", "2026-01-05"), ("2026-12-28", "2027-01-04")]
     # India's midnight is at a half hour of UTC: the series are read every quarter hour.
-    assert period.month("2026-11", "Asia/Kolkata").step == 15 * 60 * 1000
+    assert period.calendar("2026-11", "Asia/Kolkata").step == 15 * 60 * 1000
     assert period.days(period.day("2024-02-28"), period.day("2024-03-01"), "UTC").end_ms - \
-        period.month("2024-02", "UTC").start_ms == 30 * 86400 * 1000  # a leap year's February, and a day
+        period.calendar("2024-02", "UTC").start_ms == 30 * 86400 * 1000  # a leap year's February, and a day

@@ -134,3 +134,16 @@ def test_explain_adds_the_evaluations_the_reads_trail(slo, tmp_path):
     assert rows["prometheus"]["1h"][5] == "3m" and rows["vm"]["1h"][5] == "5m"
     # The 6h page's windows both derive from the recorded rates: two evaluations later.
     assert durations.parse(rows["vm"]["6h"][5]) - durations.parse(rows["prometheus"]["6h"][5]) == durations.parse("2m")
+
+
+def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vmalert):
+    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    broken = out / "vmalert" / "payments.rules.yml"
+    broken.write_text(broken.read_text().replace("sum(rate(", "sum(rate((", 1))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    result = slo("push", "rules", "--prometheus-dir", folder, "--reload-url", "http://127.0.0.1:9/-/reload",
+                 "--out", out)
+    assert result.code == 1
+    assert "vmalert -dryRun rejected the rules" in result.err and "payments" in result.err, result.err
+    assert not list(folder.iterdir())

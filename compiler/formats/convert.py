@@ -27,6 +27,8 @@ class Converted(Document):
     origin: dict[Path, tuple[Document, Path]] = field(default_factory=dict)  # objects may span documents
     notes: dict[Path, list[str]] = field(default_factory=dict)  # v1 path -> how it was mapped
     format: str = ""
+    # v1 path of an SLO -> the time zone its foreign calendar names, and where (the settings hold the zone)
+    timezones: dict[Path, tuple[str, Document, Path]] = field(default_factory=dict)
 
     def source_place(self, path: Path) -> tuple[Document, Path]:
         """Where a v1 path came from: its nearest mapped ancestor, then the rest unchanged."""
@@ -49,6 +51,7 @@ class Draft:
         self.data: dict = {}
         self.origin: dict[Path, tuple[Document, Path]] = {}
         self.notes: dict[Path, list[str]] = {}
+        self.timezones: dict[Path, tuple[str, Document, Path]] = {}
 
     def put(self, path: Path, value: object, came_from: Path, doc: Document | None = None) -> None:
         """Set `path` (creating mappings and list items on the way) to `value`, from `came_from` in
@@ -71,7 +74,8 @@ class Draft:
 
     def document(self) -> Converted:
         return Converted(self.source.file, self.data, name=self.source.name, source=self.source,
-                         origin=dict(self.origin), notes=dict(self.notes), format=self.format)
+                         origin=dict(self.origin), notes=dict(self.notes), format=self.format,
+                         timezones=dict(self.timezones))
 
 
 def unsupported(doc: Document, path: Path, feature: str, why: str) -> Problem:

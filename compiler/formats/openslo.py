@@ -6,6 +6,7 @@ file. What the compiler cannot measure with multi-window burn-rate rules (timesl
 windows, sources other than Prometheus, composite SLOs, alert policies) is refused.
 """
 
+import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -171,10 +172,15 @@ class InlineSLI(Model):
     spec: SLISpec
 
 
+class CalendarSpec(Model):
+    start_time: StrictStr | datetime.datetime = Field(alias="startTime")  # YAML reads `2022-01-01 12:00:00` as a time
+    time_zone: StrictStr = Field(alias="timeZone")
+
+
 class TimeWindow(Model):
     duration: StrictStr
     is_rolling: StrictBool = Field(False, alias="isRolling")
-    calendar: dict | None = None
+    calendar: CalendarSpec | None = None
 
 
 class Objective(Model):
@@ -290,17 +296,33 @@ def _percent(objective) -> Decimal | None:
     return None
 
 
+# OpenSLO's calendar durations that are the compiler's calendar periods.
+_CALENDAR = {"1M": "calendar-month", "1Q": "calendar-quarter", "1w": "calendar-week"}
+
+
 def _window(doc: Document, window: TimeWindow) -> tuple[str | None, list[Problem]]:
     at = ("spec", "timeWindow", 0)
     if window.calendar is not None or not window.is_rolling:
-        return None, [unsupported(doc, at, "a calendar time window", "SLO periods here are rolling windows; "
-                                  "set isRolling: true and remove calendar")]
+        if window.duration not in _CALENDAR or window.calendar is None or window.is_rolling:
+            return None, [unsupported(doc, at, f"a calendar time window of {window.duration}",
+                                      f"calendar periods are {', '.join(_CALENDAR)} with isRolling: false and a "
+                                      f"calendar; or set isRolling: true and remove calendar")]
+        return _CALENDAR[window.duration], []
     unit = window.duration[-1:]
     if unit not in _PERIOD_UNITS or not window.duration[:-1].isdigit():
         return None, [unsupported(doc, at + ("duration",), f"time window duration {window.duration!r}",
                                   "write it in minutes, hours, days or weeks (28d, 4w): months, quarters and "
                                   "years have no fixed length")]
     return window.duration, []
+
+
+def _calendar(draft: Draft, to: tuple, doc: Document, calendar: CalendarSpec) -> None:
+    """Notes on an OpenSLO calendar, and its time zone, which the settings' calendar_timezone must equal."""
+    at = ("spec", "timeWindow", 0, "calendar")
+    draft.note(to + ("window",), f"OpenSLO calendar in {calendar.time_zone}: the settings' calendar_timezone must "
+                                 f"be {calendar.time_zone}; periods start at midnight on the first day (a Monday for "
+                                 f"weeks), whatever startTime ({calendar.start_time}) says")
+    draft.timezones[to] = (calendar.time_zone, doc, at + ("timeZone",))
 
 
 def _v1_slos(doc: Document, obj: Object, file: _File) -> tuple[list, list[Problem]]:
@@ -330,7 +352,7 @@ def _v1_slos(doc: Document, obj: Object, file: _File) -> tuple[list, list[Proble
     puts = []
     for i, objective in enumerate(spec.objectives):
         puts.append(_slo_put(doc, f"{name}-{i}" if many else name, spec.description, objective, at + ("objectives", i),
-                             (period, ("spec", "timeWindow", 0)), sli_v1, alerts=True))
+                             (period, ("spec", "timeWindow", 0)), sli_v1, alerts=True, calendar=spec.time_window[0].calendar))
     return puts, []
 
 
@@ -419,7 +441,7 @@ def _prometheus_query(doc: Document, source: MetricSource, at: tuple, file: _Fil
 
 
 def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: tuple[str, tuple] | None,
-             sli: dict, alerts: bool):
+             sli: dict, alerts: bool, calendar: CalendarSpec | None = None):
     """A function that appends this SLO to a draft (the draft is known once the service is)."""
     objective_percent = _percent(objective)
 
@@ -432,6 +454,8 @@ def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, p
         draft.put(to + ("objective",), percent(objective_percent), at + (key,), doc)
         if period:
             draft.put(to + ("window",), *period, doc)
+            if calendar:
+                _calendar(draft, to, doc, calendar)
         else:
             draft.note(to + ("objective",), "no timeWindows: the period is the settings' default_window (30d unless "
                                             "set), as Sloth gives such an SLO its default period")

@@ -1,11 +1,11 @@
 """Building the plan from the specs: each SLO's plan, and the checks across SLOs and services
 (unique names, alert names, group labels), each problem at its place in the YAML."""
 
-from .. import durations, engine, names
+from .. import durations, engine, names, periods
 from ..problems import InputError, Problem
 from ..spec import Alerting, Service, Settings
 from ..yamlpos import Document
-from .model import SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan, SLOPlan, TierRoute
+from .model import HOUR, SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan, SLOPlan, TierRoute
 from .budget import tiers
 
 def route_labels(service: Service, index: int, tier: str) -> tuple[tuple[str, str], ...]:
@@ -30,7 +30,11 @@ def _tier_annotations(alerting: Alerting, tier: str) -> tuple[tuple[str, str], .
 
 def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -> SLOPlan:
     slo = service.slos[index]
-    period = slo.window or settings.default_window
+    calendar = periods.Calendar(slo.window, settings.calendar_timezone) if isinstance(slo.window, str) else None
+    if calendar and HOUR % settings.rule_interval:
+        raise ValueError(f"a {calendar.window} period adds up clock hours, and the rule interval "
+                         f"({durations.to_text(settings.rule_interval)}) does not divide an hour")
+    period = periods.WINDOWS[slo.window] if calendar else slo.window or settings.default_window
     objective = slo.objective / 100
     budget = 1 - objective
     enabled = {t for t in names.TIERS if getattr(slo.alerting, t) is not None}
@@ -63,7 +67,7 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
         missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings),
-        min_events=slo.alerting.min_events, read_delay=engine.read_delay(settings),
+        min_events=slo.alerting.min_events, read_delay=engine.read_delay(settings), calendar=calendar,
         scrape_interval=settings.scrape_interval)
 
 
@@ -77,9 +81,21 @@ def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: li
     return MissingData(names.missing_data_alert(alert), settings.missing_data_for, route.tier)
 
 
+def _zone(doc: Document, at: tuple, slo: SLOPlan, settings: Settings, seen: set) -> list[Problem]:
+    """A time zone that a converted spec's calendar names (OpenSLO), unless it is the settings' one; once per place."""
+    tz, where, path = getattr(doc, "timezones", {}).get(at, (None, doc, ()))
+    if slo.calendar is None or tz in (None, settings.calendar_timezone) or (where.file, path) in seen:
+        return []
+    seen.add((where.file, path))
+    return [where.problem(path, f"time zone {tz} differs from the settings' calendar_timezone "
+                                f"({settings.calendar_timezone}): every calendar period of the project is in that one "
+                                f"zone; set calendar_timezone: {tz}, or write this SLO's calendar in it")]
+
+
 def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
     """The plan of all specs; InputError with every problem found across them."""
     problems: list[Problem] = []
+    seen: set = set()  # the places of time zones already reported
     services = []
     first_service: dict[str, Document] = {}
     for doc, service in sorted(specs, key=lambda s: (s[1].service, s[0].source_name)):
@@ -105,6 +121,7 @@ def build(specs: list[tuple[Document, Service]], settings: Settings) -> Plan:
             except ValueError as exc:
                 problems.append(doc.problem(("slos", i, "window"), str(exc)))
                 continue
+            problems += _zone(doc, ("slos", i), plan, settings, seen)
             # A fixed label would give every group the same value, and their series would collide.
             fixed = {k for k, _ in (*plan.labels, *(kv for r in plan.routes for kv in r.labels))}
             problems += [doc.problem(("slos", i, "sli", slo.sli.kind, "group_by", j),

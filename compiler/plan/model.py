@@ -4,7 +4,7 @@ window is read (see the package's docs)."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import durations, names, sli as kinds
+from .. import durations, names, periods, sli as kinds
 from ..spec import SLI, Settings
 
 MINUTE = durations.UNITS["m"]
@@ -98,10 +98,34 @@ class SLOPlan:
     # 0 on Prometheus, 1 on vmalert (see `engine`)
     read_delay: int = 0
     scrape_interval: int = 0  # ms between scrapes of the raw series (the settings')
+    # A calendar period: its records count from the period's start; `period` (30d, 7d, 90d) sizes the alerts.
+    calendar: periods.Calendar | None = None
 
     @property
     def period_text(self) -> str:
         return durations.to_text(self.period)
+
+    @property
+    def period_name(self) -> str:
+        """The period as people say it: `30d`, or `calendar month (Europe/Berlin)`."""
+        if self.calendar is None:
+            return self.period_text
+        return f"calendar {self.calendar.noun} ({self.calendar.timezone})"
+
+    @property
+    def this_period(self) -> str:
+        """The period in a title: `over 30d`, or `this month` for a calendar period."""
+        return f"this {self.calendar.noun}" if self.calendar else f"over {self.period_text}"
+
+    @property
+    def period_ratio(self) -> str:
+        """The record of the period's error ratio: over the rolling window, or since the calendar period's start."""
+        return names.PERIOD_ERROR_RATIO if self.calendar else names.error_ratio(self.period_text)
+
+    @property
+    def records_hours(self) -> bool:
+        """Whether the rules record hourly event counts: a period counted in hours, or a calendar one."""
+        return self.counts_hours(self.period) or self.calendar is not None
 
     @property
     def base_text(self) -> str:

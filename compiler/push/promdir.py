@@ -93,7 +93,8 @@ def _confirm(client: Client, groups: set[str], wait: float) -> None:
     deadline = time.monotonic() + wait
     while True:
         try:
-            listed = json.loads(client.call("GET", "/api/v1/rules").body)["data"]["groups"]
+            # vmalert lists no groups as null
+            listed = json.loads(client.call("GET", "/api/v1/rules").body)["data"]["groups"] or []
         except (ValueError, KeyError, TypeError):
             raise Failure("GET /api/v1/rules: the answer is not Prometheus' list of rule groups") from None
         loaded = {g["name"]: g for g in listed if g.get("name") in groups}

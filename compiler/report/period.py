@@ -10,6 +10,9 @@ from .. import durations
 HOUR = durations.UNITS["h"]
 QUARTER_HOUR = 15 * durations.UNITS["m"]  # every timezone's midnight falls on one (India +5:30, Nepal +5:45)
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_WEEK = re.compile(r"(\d{4})-W(0[1-9]|[1-4]\d|5[0-3])")
+FORMS = "a month YYYY-MM (2026-11), a quarter YYYY-Qn (2026-Q4) or an ISO week YYYY-Www (2026-W48, from Monday)"
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,29 @@ def _midnight(day: date, tz) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def month(text: str, tz: str) -> Period:
-    """The calendar month `YYYY-MM` in the timezone; ValueError for any other text."""
-    found = _MONTH.fullmatch(text)
-    if found is None:
-        raise ValueError(f"must be a month as YYYY-MM, such as 2026-11, got {text!r}")
-    year, number = int(found[1]), int(found[2])
+def _months(year: int, first: int, count: int) -> tuple[date, date]:
+    """The first day of month `first` (1-12) of the year, and the first day after `count` months."""
+    after = year * 12 + first - 1 + count
+    return date(year, first, 1), date(after // 12, after % 12 + 1, 1)
+
+
+def calendar(text: str, tz: str) -> Period:
+    """The calendar month `YYYY-MM`, quarter `YYYY-Qn` or ISO week `YYYY-Www` in the timezone;
+    ValueError for any other text."""
+    if found := _MONTH.fullmatch(text):
+        first, after = _months(int(found[1]), int(found[2]), 1)
+    elif found := _QUARTER.fullmatch(text):
+        first, after = _months(int(found[1]), 3 * int(found[2]) - 2, 3)
+    elif found := _WEEK.fullmatch(text):
+        try:
+            first = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+        except ValueError:
+            raise ValueError(f"{text}: {found[1]} has no ISO week {int(found[2])}") from None
+        after = first + timedelta(days=7)
+    else:
+        raise ValueError(f"must be {FORMS}, got {text!r}")
     zone = timezone(tz)
-    after = date(year + number // 12, number % 12 + 1, 1)
-    return Period(text, _midnight(date(year, number, 1), zone), _midnight(after, zone), tz)
+    return Period(text, _midnight(first, zone), _midnight(after, zone), tz)
 
 
 def day(text: str) -> date:

@@ -65,11 +65,12 @@ def runbook_lines(slo: SLOPlan) -> list[str]:
 def about(slo: SLOPlan) -> str:
     """The row's text panel: what the SLO promises, who owns it, how it is measured."""
     budget = durations.human(planning.budget_time(slo.budget, slo.period))
+    calendar = f" per {slo.period_text}" if slo.calendar else ""
     errors, total, _ = prometheus.base_rates(slo)
     lines = [markdown.inline(slo.description) or f"{slo.service}/{slo.name}", "",
              f"- **Owner:** {markdown.inline(slo.owner) or 'not set'}",
-             f"- **Objective:** {number(slo.objective_percent)}% of events good over {slo.period_text}; error "
-             f"budget {number(slo.budget * 100)}% ({budget} of full outage)",
+             f"- **Objective:** {number(slo.objective_percent)}% of events good over {slo.period_name}; error "
+             f"budget {number(slo.budget * 100)}% ({budget} of full outage{calendar})",
              f"- **SLI** ({slo.sli.kind}), over {slo.base_text}:", "", "```promql", f"# errors\n{errors}",
              f"# total\n{total}", "```", ""]
     return "\n".join(lines + runbook_lines(slo)) + "\n"
@@ -93,30 +94,31 @@ def slo_row(slo: SLOPlan, y: int) -> list:
     pairs_text = "; ".join(f"{p.tier}: {p.long_text} and {p.short_text} above {number(p.burn_rate)}"
                            for p in slo.pairs) or "no alert tiers"
     of_worst = f" (worst {', '.join(slo.group_by)})" if slo.group_by else ""
-    title = f"{slo.name}: {number(slo.objective_percent)}% over {slo.period_text}"
+    title = f"{slo.name}: {number(slo.objective_percent)}% over {slo.period_name}"
     return [
         panels.row(pid(0), title, y),
         panels.text(pid(TEXT), "About", at(0, y + 1, 8, 16), about(slo)),
         panels.stat(pid(OBJECTIVE), "Objective", at(8, y + 1, 3, 4),
                     [query(prometheus.series(slo, names.OBJECTIVE), "A", instant=True)],
                     "percentunit", steps(GOOD), decimals),
-        panels.stat(pid(SLI), f"SLI over {slo.period_text}{of_worst}", at(11, y + 1, 3, 4),
-                    [query(worst(slo, "min", f"1 - {sel.with_metric(names.error_ratio(slo.period_text))}"), "A",
+        panels.stat(pid(SLI), f"SLI {slo.this_period}{of_worst}", at(11, y + 1, 3, 4),
+                    [query(worst(slo, "min", f"1 - {sel.with_metric(slo.period_ratio)}"), "A",
                            instant=True)],
                     "percentunit", steps(BAD, (GOOD, objective)), decimals + 1),
-        panels.stat(pid(BUDGET), f"Error budget left{of_worst}", at(14, y + 1, 3, 4),
+        panels.stat(pid(BUDGET), f"Error budget left{' ' + slo.this_period if slo.calendar else ''}{of_worst}",
+                    at(14, y + 1, 3, 4),
                     [query(worst(slo, "min", sel.with_metric(names.BUDGET_REMAINING)), "A", instant=True)],
                     "percentunit", panels.budget_steps(), 1),
         panels.stat(pid(BUDGET_TIME), f"Budget left as full outage{of_worst}", at(17, y + 1, 4, 4),
                     [query(worst(slo, "min", f"clamp_min({sel.with_metric(names.BUDGET_REMAINING)}, 0) * "
                                              f"{budget_seconds}"), "A", instant=True)],
                     "dtdurations", steps(BAD, (WARN, 0.0), (GOOD, float(budget_seconds) / 4)), None, [],
-                    f"How long a full outage may last before the budget over {slo.period_text} is spent "
+                    f"How long a full outage may last before the budget {slo.this_period} is spent "
                     f"(of {durations.human(slo.budget_time)} in all)."),
         panels.stat(pid(BURN_NOW), f"Burn rate over {slo.base_text}{of_worst}", at(21, y + 1, 3, 4),
                     [query(worst(slo, "max", sel.with_metric(names.CURRENT_BURN_RATE)), "A", instant=True)],
                     panels.TIMES, tier_thresholds(slo), 2, runbooks),
-        panels.timeseries(pid(BUDGET_TREND), f"Error budget burn-down over {slo.period_text}",
+        panels.timeseries(pid(BUDGET_TREND), f"Error budget burn-down {slo.this_period}",
                           at(8, y + 5, 16, 4),
                           [series(sel.with_metric(names.BUDGET_REMAINING), "A", legend(slo))], "percentunit",
                           panels.budget_steps(), time_from=slo.period_text, soft_range=(0, 1),

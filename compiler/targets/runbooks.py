@@ -74,7 +74,7 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
         "source": slo.source,
         "service": {"name": service.name, "description": service.description, "owner": service.owner},
         "slo": {"name": slo.name, "description": slo.description, "objective": number(slo.objective_percent),
-                "period": slo.period_text, "budget": number(slo.budget * 100),
+                "period": slo.period_name, "budget": number(slo.budget * 100),
                 "budget_time": durations.human(planning.budget_time(slo.budget, slo.period)),
                 "sli_kind": slo.sli.kind, "window": slo.base_text, "group_by": list(slo.group_by),
                 "min_events": slo.min_events,
