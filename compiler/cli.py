@@ -277,8 +277,9 @@ def _day(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _report_period(args: argparse.Namespace, tz: str, now: float) -> report_period.Period:
-    """The period asked: --period, --from and --to, or by default the last whole month."""
+def _report_period(args: argparse.Namespace, slos: list[plan.SLOPlan], tz: str, now: float) -> report_period.Period:
+    """The period asked, in the settings' calendar_timezone: --period, --from and --to, or by default the
+    last whole month (the last whole week or quarter where every SLO's period is one)."""
     if args.period and (args.from_day or args.to_day):
         args.usage("--period and --from/--to exclude each other: give a month, or a first and a last day")
     if bool(args.from_day) != bool(args.to_day):
@@ -286,18 +287,20 @@ def _report_period(args: argparse.Namespace, tz: str, now: float) -> report_peri
     try:
         if args.from_day:
             return report_period.days(args.from_day, args.to_day, tz)
-        return report_period.calendar(args.period or report_period.last_month(now, tz), tz)
     except ValueError as exc:
         args.usage(str(exc))
+    if args.period:
+        return report_period.calendar(args.period, tz)
+    return report_period.last(report.default_window(slos), now, tz)
 
 
 def _report(args: argparse.Namespace) -> int:
     now = time.time()
-    period = _report_period(args, "UTC", now)
     the_plan = pipeline.build_plan(args.slos, args.settings)
+    slos = [slo for service in the_plan.services for slo in service.slos]
+    period = _report_period(args, slos, the_plan.settings.calendar_timezone, now)
     state, end = report.state(period, int(now * 1000))
     fetcher = backtest.Fetcher(PrometheusAPI(args.prometheus, args.timeout))
-    slos = [slo for service in the_plan.services for slo in service.slos]
     measured = []
     for slo in slos:
         if state == report.FUTURE:
@@ -400,8 +403,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"Prometheus (or Mimir's Prometheus API) holding the SLIs' series and ALERTS; credentials in "
                         f"the URL or in ${TOKEN_ENV}")
     p.add_argument("--period", type=_calendar, metavar="PERIOD",
-                   help="the calendar month (2026-11), quarter (2026-Q4) or ISO week (2026-W48) to report "
-                        "(default: the last whole month)")
+                   help="the calendar month (2026-11), quarter (2026-Q4) or ISO week (2026-W48) to report, in the "
+                        "settings' calendar_timezone (default: the last whole month, or week or quarter where "
+                        "every SLO's period is one)")
     p.add_argument("--from", dest="from_day", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
     p.add_argument("--to", dest="to_day", type=_day, metavar="YYYY-MM-DD", help="last day of the period (included)")
     p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",

@@ -3,7 +3,8 @@
 Raw counters are written through Prometheus' remote write receiver (promtool's backfill would cut
 them into a thousand 2h blocks, a minute of work) one sample every 10 minutes from the first day of the month before last up to now, for two routes of a shop:
 - `/a`: 100 requests a minute, 0.02% errors; the month before last, one hour of full outage (day 12);
-- `/b`: 10 requests a minute, no errors; last month, two hours at 50% errors (day 20).
+- `/b`: 10 requests a minute, no errors; last month, two hours at 50% errors (day 20), and one more
+  hour at 50% that ends the month before last in UTC, but starts last month in Europe/Berlin.
 A `fresh` counter starts on day 11 of last month, and one SLO reads a counter that does not exist.
 Prometheus' alerts are not run: their `ALERTS` series are written as the rule evaluations write
 them (one sample a minute while firing, pending ones too), so the report's counts can be checked
@@ -32,7 +33,7 @@ from test_docs import blocks
 STEP = 600  # seconds between samples
 HOUR = 3600
 RETENTION = "200d"
-OBJECTIVES = {"availability": 99.9, "loose": 99, "by-route": 99.9, "fresh": 99.9, "nothing": 99.9}
+OBJECTIVES = {"availability": 99.9, "loose": 99, "by-route": 99.9, "fresh": 99.9, "nothing": 99.9, "quarterly": 99.9}
 
 
 def month_start(year: int, month: int) -> int:
@@ -54,6 +55,7 @@ def months() -> list[tuple[str, int, int]]:
 BEFORE_LAST, LAST, THIS = months()
 OUTAGE = (BEFORE_LAST[1] + 11 * 86400 + 9 * HOUR, HOUR)  # (start, seconds): day 12, 09:00, full outage of /a
 INCIDENT = (LAST[1] + 19 * 86400 + 14 * HOUR, 2 * HOUR)  # day 20, 14:00, 50% errors on /b
+EDGE = (LAST[1] - HOUR, HOUR)  # the last hour of the month before last in UTC, 50% errors on /b: last month in Berlin
 FRESH_FROM = LAST[1] + 10 * 86400  # day 11
 
 
@@ -62,8 +64,7 @@ def per_minute(route: str, t: int) -> tuple[float, float]:
     if route == "/a":
         start, length = OUTAGE
         return (100, 100) if start < t <= start + length else (100, 0.02)
-    start, length = INCIDENT
-    return (10, 5) if start < t <= start + length else (10, 0)
+    return (10, 5) if any(start < t <= start + length for start, length in (INCIDENT, EDGE)) else (10, 0)
 
 
 Series = dict[tuple[tuple[str, str], ...], list[tuple[int, float]]]  # {labels: [(ms, value)]}
@@ -119,7 +120,8 @@ def spec() -> dict:
     shown = {**ratio("availability"), "description": DESCRIPTION}
     return {"service": "shop", "slos": [shown, ratio("loose"), ratio("by-route", by=["route"]),
                                         ratio("fresh", "fresh_requests_total", selector='code=~".+"'),
-                                        ratio("nothing", "absent_requests_total")]}
+                                        ratio("nothing", "absent_requests_total"),
+                                        {**ratio("quarterly"), "window": "calendar-quarter"}]}
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +242,8 @@ def test_the_markdown_starts_with_the_summary(slo, server):
     budget = (Decimal(minutes) / 1000).quantize(Decimal("0.1"), ROUND_DOWN).normalize()  # never more than allowed
     assert table[0] == (f"| `shop/availability` | 99.9% | {attained(errors, requests)}% | ❌ missed | "
                         f"{used(errors, requests, 99.9)}% | {outage} of {budget} min | 3 |")
-    assert [line.split(" | ")[0] for line in table[:5]] == [f"| `shop/{n}`" for n in sorted(OBJECTIVES)]
-    assert result.err.count("slo: report shop/") == 5
+    assert [line.split(" | ")[0] for line in table[:len(OBJECTIVES)]] == [f"| `shop/{n}`" for n in sorted(OBJECTIVES)]
+    assert result.err.count("slo: report shop/") == len(OBJECTIVES)
 
 
 def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
@@ -261,6 +263,52 @@ def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     assert result.code == 1 and result.lines == [
         "slo: report: cannot query Prometheus at http://127.0.0.1:1: [Errno 111] Connection refused"]
     assert not out.exists()
+
+
+def test_months_are_those_of_the_calendar_timezone(slo, server, tmp_path):
+    settings = tmp_path / "slo-settings.yaml"
+    settings.write_text("calendar_timezone: Europe/Berlin\n")
+    prometheus, work = server
+    result = slo("report", "--prometheus", prometheus.base, "--slos", work / "slos", "--settings", settings,
+                 "--period", LAST[0], "--format", "json")
+    assert result.code == 0, result.err
+    berlin = json.loads(result.out)
+    start = datetime.fromisoformat(berlin["start"])
+    assert (start.hour, start.day, start.utcoffset().total_seconds() in (3600, 7200)) == (0, 1, True)
+    first, end = int(start.timestamp()), int(datetime.fromisoformat(berlin["end"]).timestamp())
+    assert first <= LAST[1] - HOUR  # the edge hour falls into this month in Berlin
+    by_route = {s["slo"]: s for s in berlin["slos"]}["by-route"]
+    shown = {w["group"]: w["attained"] for w in by_route["worst"]}
+    assert shown['route="/b"'] == str(attained(*events(("/b",), first, end)))
+    assert shown['route="/b"'] != figures(slo, server, "--period", LAST[0])["by-route"]["worst"][0]["attained"]
+
+
+def test_a_calendar_slo_is_reported_over_its_own_period(slo, server):
+    month = figures(slo, server, "--period", LAST[0])["quarterly"]
+    year, number = map(int, LAST[0].split("-"))
+    quarter = f"{year}-Q{(number - 1) // 3 + 1}"
+    assert month["window"] == "calendar quarter (UTC)" and month["notes"] == [
+        f"its objective holds per calendar quarter (UTC), and {LAST[0]} is not one: --period {quarter} reports the "
+        "quarter it starts in"]
+    own = figures(slo, server, "--period", quarter)["quarterly"]["notes"]
+    assert not any(note.startswith("its objective holds") for note in own)
+
+
+def test_without_a_period_the_last_whole_one_of_the_slos_own_calendar(tmp_path):
+    def slos(*windows: str):
+        folder = tmp_path / "-".join(windows)
+        (folder / "slos").mkdir(parents=True)
+        (folder / "slos" / "x.yaml").write_text(yaml.safe_dump({"service": "x", "slos": [
+            {"name": f"s{i}", "objective": 99, **({"window": w} if w else {}),
+             "sli": {"bool": {"metric": "up"}}} for i, w in enumerate(windows)]}))
+        return [s for service in pipeline.build_plan(folder / "slos", folder / "none").services for s in service.slos]
+    assert report.default_window(slos("calendar-week", "calendar-week")) == "calendar-week"
+    assert report.default_window(slos("calendar-week", "calendar-quarter")) == "calendar-month"
+    assert report.default_window(slos("calendar-quarter", "")) == "calendar-month"
+    monday = timegm((2026, 12, 7, 8, 0, 0))
+    assert [period.last(w, monday, "UTC").label for w in ("calendar-week", "calendar-month", "calendar-quarter")] == [
+        "2026-W49", "2026-11", "2026-Q3"]
+    assert period.last("calendar-month", timegm((2027, 1, 1, 0, 30, 0)), "Europe/Berlin").label == "2026-12"
 
 
 def test_the_last_whole_month_is_the_default(slo, server):
@@ -365,8 +413,8 @@ def test_the_html_is_one_file_with_every_slo_and_a_sparkline_each(slo, server, t
     errors, requests = events(("/a", "/b"), BEFORE_LAST[1], BEFORE_LAST[2])
     assert f"{attained(errors, requests)}%" in text and "❌ missed" in text
     assert DESCRIPTION in page.text and "b" not in page.tags  # escaped, not markup
-    # A sparkline for each SLO with data: availability, by-route and loose (fresh and nothing have none).
-    assert page.tags.count("svg") == 3 and page.tags.count("polyline") == 3
+    # A sparkline for each SLO with data: availability, by-route, loose, quarterly (fresh and nothing have none).
+    assert page.tags.count("svg") == 4 and page.tags.count("polyline") == 4
 
 
 def test_a_sparkline_follows_the_budget_left(tmp_path):

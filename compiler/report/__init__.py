@@ -18,7 +18,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from .. import durations, plan
 from ..backtest import Group, Values
 from ..measure import group_text, rounded_down
-from .period import Period
+from .period import Period, calendar, label
 
 VERSION = 1  # of the JSON report
 WORST_GROUPS = 3  # listed per SLO; the JSON holds as many
@@ -27,6 +27,7 @@ MINUTE = durations.UNITS["m"]
 # Verdicts
 MET, MISSED, ON_TRACK, OFF_TRACK, NO_DATA, NOT_STARTED = ("met", "missed", "on track", "off track", "no data",
                                                           "not started")
+MONTH = "calendar-month"  # the period a report covers by default, unless every SLO has another calendar period
 # States of the period
 COMPLETE, TO_DATE, FUTURE = "complete", "to date", "future"
 
@@ -54,7 +55,7 @@ class SLOReport:
     slo: str
     description: str
     objective: Decimal  # percent
-    window: str  # the SLO's own period
+    window: str  # the SLO's own period: `30d`, or `calendar month (Europe/Berlin)`
     verdict: str  # met | missed | on track | off track | no data | not started
     attained: Decimal | None  # percent of good events over the period (the worst group's), rounded down
     budget_used: Decimal | None  # percent of the period's error budget, rounded up
@@ -156,20 +157,39 @@ def _budget_left(slo: plan.SLOPlan, period: Period, errors: Values, total: Value
     return tuple(out)
 
 
+def default_window(slos: list[plan.SLOPlan]) -> str:
+    """The kind of calendar period a report covers without `--period`: the SLOs' own when they all have
+    the same, else a month."""
+    windows = {slo.calendar.window if slo.calendar else MONTH for slo in slos}
+    return windows.pop() if len(windows) == 1 else MONTH
+
+
+def _calendar_note(slo: plan.SLOPlan, period: Period) -> list[str]:
+    """For a calendar SLO, when the report's period is not one of its periods: which one is."""
+    if slo.calendar is None:
+        return []
+    own = calendar(label(slo.calendar.window, period.start.date()), period.timezone)
+    if (own.start, own.end) == (period.start, period.end):
+        return []
+    return [f"its objective holds per calendar {slo.calendar.noun} ({slo.calendar.timezone}), and {period.label} is "
+            f"not one: --period {own.label} reports the {slo.calendar.noun} it starts in"]
+
+
 def slo_report(slo: plan.SLOPlan, period: Period, now_state: str, measured: Measured | None) -> SLOReport:
     """The figures of one SLO over the period from what was measured (None: the period has not started)."""
     length = period.end_ms - period.start_ms
     budget_minutes = _down(slo.budget * length / MINUTE)
     base = dict(service=slo.service, slo=slo.name, description=slo.description, objective=slo.objective_percent,
-                window=slo.period_text, budget_minutes=budget_minutes)
+                window=slo.period_name, budget_minutes=budget_minutes)
+    notes = _calendar_note(slo, period)
     empty = dict(attained=None, budget_used=None, outage_minutes=None, data_from=None, data_to=None, data_minutes=0,
                  groups=0, groups_missed=0, worst=(), budget_left=())
     if measured is None:
-        return SLOReport(**base, **empty, verdict=NOT_STARTED, alerts=(), notes=())
+        return SLOReport(**base, **empty, verdict=NOT_STARTED, alerts=(), notes=tuple(notes))
     alerts = _alerts(measured.alerts, measured.alerts_first, measured.interval)
     if not measured.ratios:
-        return SLOReport(**base, **empty, verdict=NO_DATA, alerts=alerts,
-                         notes=("no data: the SLI's total has no samples, or counts no events, in the period",))
+        notes.append("no data: the SLI's total has no samples, or counts no events, in the period")
+        return SLOReport(**base, **empty, verdict=NO_DATA, alerts=alerts, notes=tuple(notes))
     ranked = sorted(measured.ratios.items(), key=lambda item: (-item[1], item[0]))
     group, ratio = ranked[0]
     step = measured.step
@@ -185,7 +205,6 @@ def slo_report(slo: plan.SLOPlan, period: Period, now_state: str, measured: Meas
     # The step before the first one with data is where the data starts.
     data_from, data_to = (iso(measured.first + (present[0] - 1) * step), iso(measured.first + present[-1] * step)) \
         if present else (None, None)
-    notes = []
     if present and covered < elapsed:
         notes.append(f"data for {durations.human(covered)} of the {durations.human(elapsed)} measured ({data_from} to "
                      f"{data_to}): the figures are over that part")

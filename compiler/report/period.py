@@ -1,11 +1,11 @@
-"""The period a report covers: a calendar month, or whole days from one date to another, in a timezone."""
+"""The period a report covers: a calendar month, quarter or week, or whole days from one date to
+another, in the settings' `calendar_timezone`."""
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import durations
+from .. import durations, periods
 
 HOUR = durations.UNITS["h"]
 QUARTER_HOUR = 15 * durations.UNITS["m"]  # every timezone's midnight falls on one (India +5:30, Nepal +5:45)
@@ -49,13 +49,6 @@ class Period:
         return HOUR if all(at % HOUR == 0 for at in edges) else QUARTER_HOUR
 
 
-def timezone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"no timezone {name!r}: give an IANA name such as Europe/Berlin") from None
-
-
 def _midnight(day: date, tz) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
@@ -81,7 +74,7 @@ def calendar(text: str, tz: str) -> Period:
         after = first + timedelta(days=7)
     else:
         raise ValueError(f"must be {FORMS}, got {text!r}")
-    zone = timezone(tz)
+    zone = periods.zone(tz)
     return Period(text, _midnight(first, zone), _midnight(after, zone), tz)
 
 
@@ -99,11 +92,22 @@ def days(first: date, last: date, tz: str) -> Period:
     """From the start of day `first` to the end of day `last`, both included."""
     if first > last:
         raise ValueError(f"--from {first} is after --to {last}: the period would be empty")
-    zone = timezone(tz)
+    zone = periods.zone(tz)
     return Period(f"{first} to {last}", _midnight(first, zone), _midnight(last + timedelta(days=1), zone), tz)
 
 
-def last_month(now: float, tz: str) -> str:
-    """`YYYY-MM` of the last whole month before `now` (s) in the timezone."""
-    today = datetime.fromtimestamp(now, timezone(tz))
-    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+def label(window: str, day: date) -> str:
+    """The name of the calendar period (`calendar-month`, `-quarter` or `-week`) that holds the day:
+    `2026-11`, `2026-Q4`, `2026-W48`."""
+    if window == "calendar-week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if window == "calendar-quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def last(window: str, now: float, tz: str) -> Period:
+    """The last whole calendar period of the kind before `now` (s) in the timezone."""
+    current = calendar(label(window, datetime.fromtimestamp(now, periods.zone(tz)).date()), tz)
+    return calendar(label(window, current.start.date() - timedelta(days=1)), tz)
