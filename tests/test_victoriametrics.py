@@ -12,7 +12,8 @@ import promql_parser
 import pytest
 import yaml
 
-from compiler import durations, names
+from compiler import durations, names, pipeline
+from compiler.targets import prometheus as rules_target
 from conftest import SLOS, shared, write_spec
 
 VM_SETTINGS = "engine: victoriametrics\n"
@@ -53,13 +54,17 @@ def test_a_wrong_engine_is_one_line_naming_the_setting(slo, tmp_path):
 
 @pytest.mark.parametrize("interval", ["1m", "30s"])
 def test_reads_of_series_recorded_earlier_in_the_group_trail_one_evaluation(slo, tmp_path, interval):
+    """The groups as the plan builds them, before the engine's stage, against what vmalert loads."""
     prom, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n", "prometheus")
-    vm, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
+    vm, settings = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
     assert not list((vm / "prometheus").glob("*.rules.yml")) and not list((prom / "vmalert").glob("*"))
+    the_plan = pipeline.build_plan(SLOS, settings)
     lag = durations.parse(interval)
     moved = 0
-    for path in sorted((prom / "prometheus").glob("*.rules.yml")):
-        for before, after in zip(_groups(path), _groups(vm / "vmalert" / path.name), strict=True):
+    for service in the_plan.services:
+        staged = _groups(vm / names.output_path(names.VMALERT_RULES, service=service.name))
+        for slo_plan, after in zip(service.slos, staged, strict=True):
+            before = rules_target.group(slo_plan, interval)
             assert after["params"] == {"nocache": ["1"]} and "params" not in before
             assert [r.get("record", r.get("alert")) for r in after["rules"]] == [
                 r.get("record", r.get("alert")) for r in before["rules"]]
@@ -145,3 +150,27 @@ def test_explain_adds_the_evaluations_the_reads_trail(slo, tmp_path):
 def _duration(human: str) -> int:
     """Milliseconds of a time as explain prints it (`1h 7m`)."""
     return sum(durations.parse(part) for part in human.split())
+
+
+def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vmalert):
+    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    broken = out / "vmalert" / "payments.rules.yml"
+    broken.write_text(broken.read_text().replace("sum(rate(", "sum(rate((", 1))
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    result = slo("push", "rules", "--prometheus-dir", folder, "--reload-url", "http://127.0.0.1:9/-/reload",
+                 "--out", out)
+    assert result.code == 1
+    assert "vmalert -dryRun rejected the rules" in result.err and "payments" in result.err, result.err
+    assert not list(folder.iterdir())
+
+
+def test_a_ruler_push_of_vmalert_rules_is_refused_in_one_line(slo, tmp_path, monkeypatch):
+    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    monkeypatch.setenv("RULER_TOKEN", "t")
+    result = slo("push", "rules", "--ruler-url", "http://127.0.0.1:9", "--tenant", "a", "--out", out)
+    assert result.code == 1
+    assert [line for line in result.err.splitlines() if "vmalert" in line] == [
+        "ruler: the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex ruler does "
+        "not know: push them with --prometheus-dir to vmalert's rule folder, or compile with engine: prometheus for "
+        "a ruler"]
