@@ -70,6 +70,13 @@ def test_reads_of_series_recorded_earlier_in_the_group_trail_one_evaluation(slo,
                 r.get("record", r.get("alert")) for r in before["rules"]]
             earlier: set[str] = set()
             for old, new in zip(before["rules"], after["rules"]):
+                if names.THIS_HOUR in old["expr"] and names.THIS_HOUR not in new["expr"]:
+                    # A long window Prometheus counts from the hourly counts: vmalert keeps the mean of
+                    # the rates (`SLOPlan.counts_window`), whose reads all trail.
+                    assert old["labels"][names.WINDOW] in ("1d", "3d"), old
+                    assert all(offset == lag for _, offset in _selectors(new["expr"])), new["expr"]
+                    earlier.add(old["record"])
+                    continue
                 expected = [(name, offset + lag if name in earlier else offset)
                             for name, offset in _selectors(old["expr"])]
                 assert _selectors(new["expr"]) == expected, old["expr"]
