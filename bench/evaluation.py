@@ -92,7 +92,7 @@ def _whole_hour(rates: dict[int, float], mark: int, step: int) -> float | None:
     return step * sum(hour) if hour else None
 
 
-def _hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]]:
+def hour_counts(rate: str, values: list) -> dict[str, list[tuple[float, float]]]:
     """The hourly counts our rules record from a base rate's history (`prometheus._hour_counts`):
     the running count reads its own earlier values, which a range query cannot, so both are replayed
     here, evaluation by evaluation."""
@@ -160,7 +160,7 @@ def _record_history(server: realprom.Prometheus, rules: list[dict], start: int, 
             text = _labels({**series["metric"], **rule["labels"]})
             records = {rule["record"]: series["values"]}
             if rule["record"].startswith((names.errors_rate(""), names.total_rate(""))):
-                records.update(_hour_counts(rule["record"], series["values"]))
+                records.update(hour_counts(rule["record"], series["values"]))
             lines += [f"{record}{{{text}}} {v} {t}\n" for record, values in records.items() for t, v in values]
         return "".join(lines)
     samples = 0

@@ -52,7 +52,10 @@ def vmalert_rules(out: Path, entries: list[dict], progress: Callable[[str], None
         progress(f"{vmalert.INSTALL_HINT}; vmalert -dryRun skipped")
         return []
     complaint = vmalert.dry_run(files, out)
-    return [f"vmalert -dryRun {' '.join(files)}: failed\n{complaint}"] if complaint else []
+    if complaint:
+        return [f"vmalert -dryRun {' '.join(files)}: failed\n{complaint}"]
+    progress(f"vmalert -dryRun accepted {len(files)} rule files")
+    return []
 
 
 def run(out: Path, entries: list[dict], selected: set[SLOKey], jobs: int,

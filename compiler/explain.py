@@ -68,6 +68,8 @@ def _reads(slo: plan.SLOPlan) -> str:
     raw = ", ".join(durations.to_text(w) for w in slo.windows if slo.reads_raw(w))
     derived = f"windows counted from the recorded {slo.base_text} rates"
     reads = f"raw series over {raw}, the other {derived}" if raw else f"all {derived}"
+    counted = [durations.to_text(w) for w in slo.windows if slo.counts_window(w)]
     if slo.counts_hours(slo.period):
-        reads += f", the {slo.period_text} period from hourly counts of them"
+        windows = f"the {' and '.join(counted)} windows and " if counted else ""
+        reads += f", {windows}the {slo.period_text} period from hourly counts of them"
     return reads

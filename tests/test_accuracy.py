@@ -2,7 +2,8 @@
 
 Four days of raw counters are backfilled into a real Prometheus (`promtool tsdb create-blocks-from
 openmetrics`), then the base-window rates as production would have recorded them
-(`create-blocks-from rules`, at the rules' 1m interval). Each `slo:sli_error:ratio_rate<W>` rule is
+(`create-blocks-from rules`, at the rules' 1m interval), and the hourly counts of them that the 1d
+and 3d windows read (replayed, since they read their own earlier values). Each `slo:sli_error:ratio_rate<W>` rule is
 then evaluated where a base rate was recorded, as the ruler evaluates the group there, and compared
 with `sum(rate(errors[W])) / sum(rate(total[W]))` over the raw series at that instant, under steady
 traffic and under busy hours at 0.1% errors alternating with quiet hours at 5%, where an average of
@@ -25,6 +26,7 @@ import pytest
 import yaml
 
 import realprom
+from bench import evaluation
 from compiler import durations, names
 from conftest import write_spec
 
@@ -100,8 +102,24 @@ def recorded(tmp_path_factory, promtool):
     with realprom.running(work, [], data) as server:
         backfill_rules(promtool, server, only(groups, base.__contains__), start, end, work, data)
     with realprom.running(work, [], data) as server:
+        counts = hour_counts(server, base, end)
+    realprom.backfill(promtool, counts, data)
+    with realprom.running(work, [], data) as server:
         yield server, end, {r["labels"][names.SLO] + r["record"]: r["expr"] for g in groups for r in g["rules"]
                             if r.get("record", "").startswith("slo:sli_error:ratio_rate")}
+
+
+def hour_counts(server: realprom.Prometheus, rates: set[str], end: int) -> str:
+    """OpenMetrics of the hourly counts the rules would have recorded from the recorded base rates
+    (they read their own earlier values, which `create-blocks-from rules` cannot backfill), replayed
+    as the benchmark replays them (`bench.evaluation.hour_counts`, checked against promtool)."""
+    lines = []
+    for rate in sorted(rates):
+        for series in server.query(f"{rate}[{DAYS + 1}d]", time=end):
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(series["metric"].items()) if k != "__name__")
+            lines += [f"{record}{{{labels}}} {v} {t}" for record, values in evaluation.hour_counts(rate, series["values"]).items()
+                      for t, v in values]
+    return "\n".join(lines) + "\n# EOF\n"
 
 
 def value(server: realprom.Prometheus, expr: str, at: float) -> float:

@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 import realprom
+from bench import evaluation
 from compiler import durations, names
 from compiler.cli import main
 from gitrepo import Repo
@@ -54,8 +55,9 @@ def spec(objective: float, name: str = "api") -> dict:
 
 
 def openmetrics(start: int, minutes: int, records: dict[str, dict]) -> str:
-    """Raw counters from `start` (s), and the base rates the recording rules write from them: on
-    Prometheus 2, rate(x[5m]) at a whole minute reads the six samples of the last 5 minutes, exactly."""
+    """Raw counters from `start` (s), and the base rates the recording rules write from them (on
+    Prometheus 2, rate(x[5m]) at a whole minute reads the six samples of the last 5 minutes, exactly)
+    with their hourly counts."""
     good, bad = [0.0], [0.0]
     for m in range(minutes):
         requests, errors = traffic(m)
@@ -68,8 +70,11 @@ def openmetrics(start: int, minutes: int, records: dict[str, dict]) -> str:
     rates = {names.errors_rate("5m"): bad, names.total_rate("5m"): [g + b for g, b in zip(good, bad)]}
     for record, labels in sorted(records.items()):
         text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-        lines += [f"{record}{{{text}}} {(rates[record][i] - rates[record][i - 5]) / 300} {start + i * MINUTE}"
-                  for i in range(5, minutes + 1)]
+        values = [(start + i * MINUTE, (rates[record][i] - rates[record][i - 5]) / 300) for i in range(5, minutes + 1)]
+        lines += [f"{record}{{{text}}} {v} {t}" for t, v in values]
+        # The hourly counts the rules keep of those rates, which the 1d and 3d windows read.
+        lines += [f"{count}{{{text}}} {v} {t}" for count, points in evaluation.hour_counts(record, values).items()
+                  for t, v in points]
     return "\n".join(lines) + "\n# EOF\n"
 
 

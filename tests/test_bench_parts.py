@@ -97,7 +97,7 @@ def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
     series = str(promql.Selector("", (promql.Matcher("__name__", "=", rate), *prometheus.selector(slo).matchers)))
     # A recorded rate that stops is marked stale, so the rules do not read it past the gap.
     steps = " ".join(str(dict(values).get(60 * m, "stale")) for m in range(0, 200))
-    replayed = evaluation._hour_counts(rate, values)
+    replayed = evaluation.hour_counts(rate, values)
     checks = [{"expr": record, "eval_time": f"{t // 60}m", "exp_samples": [
                   {"labels": str(prometheus.series(slo, record)), "value": v}]}
               for record, points in replayed.items() for t, v in points if t // 60 in (59, 60, 71, 72, 119, 120, 121, 180)]

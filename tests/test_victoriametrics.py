@@ -12,7 +12,8 @@ import promql_parser
 import pytest
 import yaml
 
-from compiler import durations, names
+from compiler import durations, names, pipeline
+from compiler.targets import prometheus as rules_target
 from conftest import SLOS, shared, write_spec
 
 VM_SETTINGS = "engine: victoriametrics\n"
@@ -53,13 +54,19 @@ def test_a_wrong_engine_is_one_line_naming_the_setting(slo, tmp_path):
 
 @pytest.mark.parametrize("interval", ["1m", "30s"])
 def test_reads_of_series_recorded_earlier_in_the_group_trail_one_evaluation(slo, tmp_path, interval):
+    """The groups as the plan builds them for vmalert, before the engine's stage, against what vmalert
+    loads. (The plan reads some windows otherwise for vmalert: the 1d and 3d windows that Prometheus
+    counts from hourly counts stay a mean of the rates, see `SLOPlan.counts_window`.)"""
     prom, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n", "prometheus")
-    vm, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
+    vm, settings = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
     assert not list((vm / "prometheus").glob("*.rules.yml")) and not list((prom / "vmalert").glob("*"))
+    the_plan = pipeline.build_plan(SLOS, settings)
     lag = durations.parse(interval)
     moved = 0
-    for path in sorted((prom / "prometheus").glob("*.rules.yml")):
-        for before, after in zip(_groups(path), _groups(vm / "vmalert" / path.name), strict=True):
+    for service in the_plan.services:
+        staged = _groups(vm / names.output_path(names.VMALERT_RULES, service=service.name))
+        for slo_plan, after in zip(service.slos, staged, strict=True):
+            before = rules_target.group(slo_plan, interval)
             assert after["params"] == {"nocache": ["1"]} and "params" not in before
             assert [r.get("record", r.get("alert")) for r in after["rules"]] == [
                 r.get("record", r.get("alert")) for r in before["rules"]]
@@ -117,7 +124,7 @@ def test_check_runs_vmalert_and_the_promtool_tests_whose_times_include_the_lag(s
     out, settings = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
     result = slo("check", "--slos", SLOS, "--out", out, "--settings", settings, "--jobs", "2")
     assert result.code == 0, result.err
-    assert "all passed" in result.err
+    assert "all passed" in result.err and "vmalert -dryRun accepted 2 rule files" in result.err
     assert sorted(p.name for p in (out / "prometheus" / "tests" / "payments").glob("*.days.rules.yml")) == [
         "api-availability.days.rules.yml", "api-latency.days.rules.yml"]
 
@@ -128,12 +135,23 @@ def test_explain_adds_the_evaluations_the_reads_trail(slo, tmp_path):
     rows = {}
     for name, settings in (("prometheus", prom), ("vm", vm)):
         text = slo("explain", "payments/api-availability", "--slos", SLOS, "--settings", settings).out
-        rows[name] = {line.split()[1]: line.split() for line in text.splitlines() if line.startswith(("page", "ticket"))}
-    # The 1h page reads its long window raw (one read trails) and its 5m short window from the
-    # recorded rates (two reads): a full outage, seen first by the short window, pages two minutes later.
-    assert rows["prometheus"]["1h"][5] == "3m" and rows["vm"]["1h"][5] == "5m"
-    # The 6h page's windows both derive from the recorded rates: two evaluations later.
-    assert durations.parse(rows["vm"]["6h"][5]) - durations.parse(rows["prometheus"]["6h"][5]) == durations.parse("2m")
+        header = next(line for line in text.splitlines() if line.startswith("tier"))
+        start = header.index("fires at")  # the columns are padded to the widest cell: read them by place
+        end = header.index("budget spent")
+        rows[name] = {line.split()[1]: line[start:end].strip() for line in text.splitlines()
+                      if line.startswith(("page", "ticket"))}
+    # Each alert reads its ratios one evaluation late, and a ratio counted from the recorded base rates
+    # reads them one more: a page fires one or two evaluations (1m) after it would on Prometheus. A full
+    # outage is seen first by the 1h page's 5m short window, counted from the recorded rates: two.
+    assert rows["prometheus"]["1h"] == "3m" and rows["vm"]["1h"] == "5m"
+    for long in ("6h", "1d", "3d"):
+        later = _duration(rows["vm"][long]) - _duration(rows["prometheus"][long])
+        assert later in (durations.parse("1m"), durations.parse("2m")), (long, later)
+
+
+def _duration(human: str) -> int:
+    """Milliseconds of a time as explain prints it (`1h 7m`)."""
+    return sum(durations.parse(part) for part in human.split())
 
 
 def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vmalert):
@@ -147,3 +165,14 @@ def test_push_refuses_rules_vmalert_refuses_and_writes_nothing(slo, tmp_path, vm
     assert result.code == 1
     assert "vmalert -dryRun rejected the rules" in result.err and "payments" in result.err, result.err
     assert not list(folder.iterdir())
+
+
+def test_a_ruler_push_of_vmalert_rules_is_refused_in_one_line(slo, tmp_path, monkeypatch):
+    out, _ = _compile(slo, tmp_path, SLOS, VM_SETTINGS, "vm")
+    monkeypatch.setenv("RULER_TOKEN", "t")
+    result = slo("push", "rules", "--ruler-url", "http://127.0.0.1:9", "--tenant", "a", "--out", out)
+    assert result.code == 1
+    assert [line for line in result.err.splitlines() if "vmalert" in line] == [
+        "ruler: the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex ruler does "
+        "not know: push them with --prometheus-dir to vmalert's rule folder, or compile with engine: prometheus for "
+        "a ruler"]

@@ -25,16 +25,22 @@ each hour's events are recorded once, when the next hour starts, and the hour un
 running count that restarts every hour. Reading a month of hourly counts costs a sixtieth of a
 month of rates recorded every minute. The oldest hour, which the window only partly covers, counts
 its share as though its events were spread evenly over it.
+
+Alert long windows of COUNTED_FROM or more (1d, 3d) read those counts too, where the SLO records
+them: the events since the window's start are the running count now, plus the whole hours since
+the hour under way at the start, less that hour's running count at the start; with the latest rate
+for the lag, that is the corrected mean above to the evaluation, at a few dozen samples instead of
+one per evaluation of the window.
 """
 
 
 from ..promql import number
 from .build import build, route_labels
-from .model import (HOUR, HOURLY_FROM, MINUTE, RAW_LIMIT, SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan,
+from .model import (COUNTED_FROM, HOUR, HOURLY_FROM, MINUTE, RAW_LIMIT, SCRAPES_PER_WINDOW, MissingData, Pair, Plan, ServicePlan,
                     SLOPlan, TierRoute)
 from .budget import BURN_RATE_PLACES, SHORT_BUDGET, budget_spent, budget_time, exhaustion, readable, tiers
 from .timing import model_interval, reset_time, time_to_fire
 
-__all__ = ["number", "build", "route_labels", "HOUR", "HOURLY_FROM", "MINUTE", "RAW_LIMIT", "SCRAPES_PER_WINDOW", "MissingData",
+__all__ = ["number", "build", "route_labels", "COUNTED_FROM", "HOUR", "HOURLY_FROM", "MINUTE", "RAW_LIMIT", "SCRAPES_PER_WINDOW", "MissingData",
            "Pair", "Plan", "ServicePlan", "SLOPlan", "TierRoute", "BURN_RATE_PLACES", "SHORT_BUDGET", "budget_spent",
            "budget_time", "exhaustion", "readable", "tiers", "model_interval", "reset_time", "time_to_fire"]

@@ -67,7 +67,8 @@ def _slo_plan(doc: Document, service: Service, index: int, settings: Settings) -
         dashboard_url=names.dashboard_url(settings.grafana_url, service.service,
                                           names.panel_id(position, names.BURN_RATE_PANEL)),
         missing_data=_missing_data(slo.alerting.missing_data, alert, pairs, routes, settings),
-        min_events=slo.alerting.min_events, read_delay=engine.read_delay(settings), calendar=calendar)
+        min_events=slo.alerting.min_events, read_delay=engine.read_delay(settings), calendar=calendar,
+        scrape_interval=settings.scrape_interval)
 
 
 def _missing_data(enabled: bool, alert: str, pairs: tuple[Pair, ...], routes: list[TierRoute],

@@ -15,6 +15,9 @@ RAW_LIMIT = durations.UNITS["h"]
 HOUR = durations.UNITS["h"]
 # Periods this long are counted in clock hours: the hour read in part is under 1% of the period.
 HOURLY_FROM = 7 * durations.UNITS["d"]
+# Alert long windows this long are counted from the hourly counts where the SLO records them: a few
+# dozen hourly samples cost less to read than a day of rates recorded at every evaluation.
+COUNTED_FROM = durations.UNITS["d"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class SLOPlan:
     # evaluations by which a read of a series recorded earlier in the same evaluation trails it:
     # 0 on Prometheus, 1 on vmalert (see `engine`)
     read_delay: int = 0
+    scrape_interval: int = 0  # ms between scrapes of the raw series (the settings')
     # A calendar period: its records count from the period's start; `period` (30d, 7d, 90d) sizes the alerts.
     calendar: periods.Calendar | None = None
 
@@ -168,6 +172,20 @@ class SLOPlan:
         takes whole hours, each of the same evaluations, so the interval must divide an hour."""
         return (window == self.period >= HOURLY_FROM and window % HOUR == 0 and HOUR % self.rule_interval == 0
                 and not self.is_long(window))
+
+    def counts_window(self, window: int) -> bool:
+        """Whether an alert long window is counted from the hourly counts that the period records (see
+        the package's docs): from COUNTED_FROM up, in whole hours, where the lag is a whole number of
+        evaluations (so the count and the corrected mean of the rates are the same number) and every
+        read is of the same evaluation (Prometheus; on vmalert the counts would trail the rates they
+        come from). The timing model follows such a window at the rule interval, at two of them (the
+        running count still finds its last value) and at one an hour, each evaluation its own hour,
+        as the days tests evaluate (the count at the window's start is then found within the 5m
+        lookback); scrapes at most two rule intervals apart keep the modelled intervals to those."""
+        return (window >= COUNTED_FROM and window % HOUR == 0 and self.corrects(window)
+                and self.counts_hours(self.period) and self.lag % self.rule_interval == 0
+                and self.lag <= 5 * MINUTE and not self.read_delay
+                and self.scrape_interval <= 2 * self.rule_interval and HOUR % max(self.scrape_interval, 1) == 0)
 
     @property
     def lag(self) -> int:

@@ -35,8 +35,13 @@ def _reading(slo: SLOPlan, window: int, interval: int, scrape: int) -> tuple[int
     delay = slo.trail(window)
     if window == slo.base or slo.reads_raw(window):
         return slo.ramp(scrape, window), 1, Decimal(0), delay
+    samples = slo.derived_range(window) // interval + 1
     weight = Decimal(slo.lag) / window if slo.corrects(window) else Decimal(0)
-    return slo.ramp(scrape), slo.derived_range(window) // interval + 1, weight, delay
+    if slo.counts_window(window):
+        # The counts add a rule interval's worth of each rate however far apart the evaluations are,
+        # and the latest rate counts for the lag: lag / window at the rule interval, more at an hour.
+        weight = Decimal(slo.lag) / (slo.lag + samples * slo.rule_interval)
+    return slo.ramp(scrape), samples, weight, delay
 
 
 def _delayed(values: list[Decimal], delay: int) -> list[Decimal]:
@@ -60,10 +65,11 @@ def model_interval(interval: int, scrape: int) -> int:
 
 @lru_cache(maxsize=None)
 def _first(long_reading: tuple, short_reading: tuple, pair: Pair, interval: int, scrape: int,
-           error_ratio: Decimal, ends: bool) -> int:
+           error_ratio: Decimal, ends: bool, ties: bool = False) -> int:
     """The first evaluation at which the pair fires after a constant `error_ratio` starts at
-    evaluation 0, or with `ends`, stops firing after it ends there. Cached: SLOs with the same
-    windows and budget share the figure, and computing it walks every evaluation of the long window.
+    evaluation 0, or with `ends`, stops firing after it ends there; with `ties`, a window exactly at
+    the threshold counts as above it. Cached: SLOs with the same windows and budget share the
+    figure, and computing it walks every evaluation of the long window.
     """
     if ends:
         def error_at(j: int) -> Decimal:
@@ -76,6 +82,8 @@ def _first(long_reading: tuple, short_reading: tuple, pair: Pair, interval: int,
             return error_ratio if j > 0 else Decimal(0)
 
         def done(long: Decimal, short: Decimal) -> bool:
+            if ties:
+                return long >= pair.error_ratio and short >= pair.error_ratio
             return long > pair.error_ratio and short > pair.error_ratio
     # By then both windows read only the new traffic.
     evaluations = pair.long // interval + max(long_reading[0], short_reading[0]) + 2 + max(
@@ -85,10 +93,12 @@ def _first(long_reading: tuple, short_reading: tuple, pair: Pair, interval: int,
     return next(e for e in range(evaluations + 1) if done(long[e], short[e]))
 
 
-def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int) -> int | None:
+def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, scrape: int,
+                 ties: bool = False) -> int | None:
     """Milliseconds from the start of a constant error ratio, after clean traffic, until the pair's
     alert fires, with rules evaluated every `interval` over series scraped every `scrape`; None
-    when it never fires.
+    when it never fires. With `ties`, the earliest it may fire: a window exactly at the threshold
+    (a plain mean of whole evaluations can land there) is above it or not by the engine's rounding.
 
     This is the Workbook's detection time plus what measuring adds: the evaluation that sees the
     crossing, the scrapes a rate needs to see a change, and `for` rounded up to whole evaluations.
@@ -96,7 +106,7 @@ def time_to_fire(slo: SLOPlan, pair: Pair, error_ratio: Decimal, interval: int, 
     if error_ratio <= pair.error_ratio:
         return None
     interval = model_interval(interval, scrape)
-    pending = _first(*_readings(slo, pair, interval, scrape), pair, interval, scrape, error_ratio, False)
+    pending = _first(*_readings(slo, pair, interval, scrape), pair, interval, scrape, error_ratio, False, ties)
     return (pending + -(-pair.for_ // interval)) * interval
 
 

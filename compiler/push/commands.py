@@ -170,6 +170,10 @@ def _rules(args: argparse.Namespace) -> int:
               "tenant unless its multi-tenancy is off", file=sys.stderr)
 
     def work() -> list[report.Outcome]:
+        if rulefiles.kind(args.out) == names.VMALERT_RULES:
+            raise Failure("the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex "
+                          "ruler does not know: push them with --prometheus-dir to vmalert's rule folder, or compile "
+                          "with engine: prometheus for a ruler")
         rulefiles.validate(args.out)
         return ruler.push(client, args.flavor, services, prefix, args.dry_run, args.prune, args.concurrency)
     return _finish("ruler", work, args.dry_run)

@@ -15,6 +15,11 @@ def paths(out: Path) -> list[str]:
     return write.listed(out, names.RULES, names.VMALERT_RULES)
 
 
+def kind(out: Path) -> str:
+    """The kind of the rule files: Prometheus' or vmalert's (names.LAYOUT); one engine compiles them all."""
+    return names.layout_entry(paths(out)[0])["kind"]
+
+
 def load(out: Path) -> dict[str, list[dict]]:
     """{service: its rule groups} from the rule files of the output folder."""
     return {names.layout_entry(path)["service"]: groups for path, groups in load_files(out).items()}
@@ -46,7 +51,7 @@ def validate(out: Path) -> None:
     """promtool check rules (vmalert -dryRun on vmalert's files) before anything is pushed (`slo check`
     runs the unit tests, in CI)."""
     files = paths(out)
-    if names.layout_entry(files[0])["kind"] == names.VMALERT_RULES:
+    if kind(out) == names.VMALERT_RULES:
         try:
             complaint = vmalert.dry_run(files, out)
         except FileNotFoundError as exc:

@@ -22,7 +22,7 @@ from functools import partial
 from decimal import Decimal
 
 from .. import durations, names, promql
-from ..plan import Pair, Plan, SLOPlan, model_interval, number, reset_time, time_to_fire
+from ..plan import HOUR, Pair, Plan, SLOPlan, model_interval, number, reset_time, time_to_fire
 from . import prometheus, promtool_tests
 from .promtool_tests import GONE, QUIET, phased
 
@@ -41,6 +41,11 @@ class Clock:
 
     def fire(self, slo: SLOPlan, pair: Pair, ratio: Decimal) -> int | None:
         return time_to_fire(slo, pair, ratio, self.interval, self.scrape)
+
+    def earliest(self, slo: SLOPlan, pair: Pair, ratio: Decimal) -> int | None:
+        """When the pair may fire first: earlier than `fire` only where a window lands exactly on
+        its threshold, which the engine's rounding decides."""
+        return time_to_fire(slo, pair, ratio, self.interval, self.scrape, ties=True)
 
     def reset(self, slo: SLOPlan, pair: Pair, ratio: Decimal) -> int | None:
         return reset_time(slo, pair, ratio, self.interval, self.scrape)
@@ -83,10 +88,12 @@ def _test(slo: SLOPlan, title: str, clock: Clock, series: list[dict], checks: li
     return test
 
 
-def _timely(slo: SLOPlan, pair: Pair, groups: dict, at: int, interval: int, firing: bool) -> list[dict]:
-    """The pair's state changes at `at` exactly: as the plan computes it, to the evaluation."""
+def _timely(slo: SLOPlan, pair: Pair, groups: dict, at: int, interval: int, firing: bool,
+            since: int | None = None) -> list[dict]:
+    """The pair's state changes at `at` exactly: as the plan computes it, to the evaluation (from
+    `since` on, where a window at its threshold leaves the evaluation to the engine's rounding)."""
     sample = [_sample(slo, pair, groups)]
-    return [_expect(_firing(slo, pair), at - interval, [] if firing else sample),
+    return [_expect(_firing(slo, pair), (since or at) - interval, [] if firing else sample),
             _expect(_firing(slo, pair), at, sample if firing else [])]
 
 
@@ -101,7 +108,8 @@ def detection(slo: SLOPlan, pair: Pair, clock: Clock) -> dict | None:
     series, groups = phased(slo, [(Decimal(0), clock.scrapes(onset)), (ratio, clock.scrapes(fire + clock.interval))])
     return _test(slo, f"after a clean {pair.long_text}, at {number(burn)}x the budget the {pair.tier} tier "
                       f"{pair.long_text}/{pair.short_text} fires after {durations.human(fire)}", clock, series,
-                 _timely(slo, pair, groups, onset + fire, clock.interval, firing=True))
+                 _timely(slo, pair, groups, onset + fire, clock.interval, firing=True,
+                         since=onset + clock.earliest(slo, pair, ratio)))
 
 
 def outage(slo: SLOPlan, clock: Clock) -> list[dict]:
@@ -175,7 +183,7 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
     ratio = TICKET_BURN * slo.budget
     onset = clock.aligned(max(PRECISION_HISTORY, *(p.long for p in slo.pairs)))
     fires = [clock.fire(slo, p, ratio) for p in tickets]
-    first, end = onset + min(fires) - clock.interval, onset + max(fires)
+    first, end = onset + min(clock.earliest(slo, p, ratio) for p in tickets) - clock.interval, onset + max(fires)
     series, groups = phased(slo, [(Decimal(0), clock.scrapes(onset)), (ratio, clock.scrapes(end - onset))])
     ticket = _alerts(slo, {"alertstate": "firing", names.TIER: names.TICKET})
     checks = [_expect(f"count_over_time({ticket}[{durations.to_text(first)}])", first, []),
@@ -190,7 +198,11 @@ def slow_burn(slo: SLOPlan, clock: Clock) -> list[dict]:
 
 def days_interval(slo: SLOPlan, plan: Plan) -> int:
     """A 72nd of the days the scenarios span (1h for 3 days), in whole scrapes. A window shorter than
-    that reads the latest recorded base rate alone, as PromQL does and the plan's model follows."""
+    that reads the latest recorded base rate alone, as PromQL does and the plan's model follows.
+    Windows counted from the hourly counts are followed at an hour, where each evaluation is an hour
+    of its own (see `SLOPlan.counts_window`)."""
+    if any(slo.counts_window(w) for w in slo.windows):
+        return model_interval(HOUR, plan.settings.scrape_interval)
     longest = max([PRECISION_HISTORY, *(p.long for p in slo.pairs)])
     return model_interval(max(plan.settings.rule_interval, longest // DAYS_STEPS), plan.settings.scrape_interval)
 

@@ -163,6 +163,9 @@ def window_ratio(slo: SLOPlan, window: int) -> str:
     if slo.counts_hours(window):
         return (f"{_hourly_count(slo, names.errors_count, window)}\n"
                 f"/ ({_hourly_count(slo, names.total_count, window)} > 0)")
+    if slo.counts_window(window):
+        return (f"{_counted_window(slo, names.errors_count, errors_rec, window)}\n"
+                f"/ ({_counted_window(slo, names.total_count, total_rec, window)} > 0)")
     return f"{_derived_count(slo, errors_rec, window)}\n/ ({_derived_count(slo, total_rec, window)} > 0)"
 
 
@@ -180,7 +183,7 @@ def _hour_counts(slo: SLOPlan, rate_record: str, count, labels: dict[str, str]) 
                 f"and on () (vector(time() % {hour}) >= {step})")
     return [
         _record(count(names.LAST_HOUR), f"{step} * {whole_hour}\nand on () (vector(time() % {hour}) < {step})", labels),
-        _record(count(names.THIS_HOUR), f"{step} * {rate}\n+ ({previous}\nor 0 * {rate})\nor {previous}", labels),
+        _record(count(names.THIS_HOUR), sum_of_parts({"rate": f"{step} * {rate}", "previous": previous}), labels),
     ]
 
 
@@ -207,6 +210,22 @@ def sum_of_parts(terms: dict[str, str]) -> str:
     of its own so that `or` keeps them all."""
     tagged = "\nor ".join(f'label_replace({term}, "{names.PART}", "{part}", "", "")' for part, term in terms.items())
     return f"sum without ({names.PART}) (\n{tagged}\n)"
+
+
+def _counted_window(slo: SLOPlan, count, rate_record: str, window: int) -> str:
+    """Events in a corrected long window counted from the hourly counts (see `plan`): those since the
+    start of the window less the lag are the running count of the hour under way, plus the whole
+    hours since the one under way at that start, less that hour's running count at the start; the
+    latest rate counts for the lag, as in `_derived_count`, whose number this is. A count that is
+    absent (a new SLO, no traffic this hour) counts as zero; without a latest rate there is none."""
+    running, hours = series(slo, count(names.THIS_HOUR)), series(slo, count(names.LAST_HOUR))
+    since = sum_of_parts({
+        "now": str(running),
+        "whole": f"sum_over_time({hours}[{durations.to_text(slo.derived_range(window))}])",
+        "start": f"-{running} offset {durations.to_text(window - slo.lag)}",
+    })
+    latest = f"last_over_time({series(slo, rate_record)}[{slo.base_text}])"
+    return f"({since}\n+ {_seconds(slo.lag)} * {latest})"
 
 
 def group(slo: SLOPlan, interval: str) -> dict:
