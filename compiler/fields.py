@@ -44,7 +44,7 @@ def _name(value: str) -> str:
     return value
 
 
-def _label_name(value: str) -> str:
+def label_name(value: str) -> str:
     if not _LABEL.match(value):
         raise ValueError(f"is not a valid Prometheus label name: {value!r}")
     if value.startswith("__"):
@@ -147,7 +147,7 @@ def _selector(value: str) -> str:
 
 _DURATION_SCHEMA = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 Name = Annotated[StrictStr, AfterValidator(_name), WithJsonSchema({"type": "string", "pattern": NAME_PATTERN})]
-LabelName = Annotated[StrictStr, AfterValidator(_label_name)]
+LabelName = Annotated[StrictStr, AfterValidator(label_name)]
 Labels = dict[LabelName, Annotated[StrictStr, AfterValidator(_label_value)]]
 # Held as milliseconds, written as the text users write: also the defaults in `slo schema --settings`.
 Duration = Annotated[int, BeforeValidator(_duration), PlainSerializer(durations.to_text, when_used="json"),

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import tree, write_spec
+from conftest import ROOT, tree, write_spec
 
 SLOTH = """\
 version: prometheus/v1
@@ -131,6 +131,20 @@ def test_import_says_what_was_mapped_how(slo, tmp_path):
     assert "errors: sum(rate(http_requests_total{job=\"shop\", code=~\"5..\"}[$window]))  # from " \
            "slos[0].sli.events.error_query" in result.out
     assert "ticket: false  # from slos[0].alerting.ticket_alert.disable" in result.out
+
+
+def test_import_maps_openslo_metadata_labels_and_says_what_it_could_not(slo):
+    result = slo("import", ROOT / "tests" / "data" / "wild" / "openslo-labels.yaml")
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    item = lines.index("  - name: web-availability  # from metadata.name")
+    # The notes of an SLO stand above its dash, at its indentation.
+    assert lines[item - 1] == ("  # metadata label 'app.kubernetes.io/name' left out: it is not a valid Prometheus "
+                               "label name: 'app.kubernetes.io/name'")
+    assert lines[item + 2:item + 7] == [
+        "    labels:", "      env: prod  # from metadata.labels.env",
+        "      # 2 values joined with ',': a Prometheus label has one",
+        "      team: team-a,team-b  # from metadata.labels.team", "      tier: critical  # from metadata.labels.tier"]
 
 
 def test_import_of_a_bad_or_missing_file_is_refused_in_one_line(slo, tmp_path):

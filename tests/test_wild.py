@@ -73,6 +73,8 @@ COMPILED = {
                       ("CartCheckoutDataMissing", "ticket"): {"severity": "low", "slo_severity": "ticket"}},
     "pyrra-bare-apiversion.yaml": defaults("GrafanaHttp"),
     "openslo-promql.yaml": defaults("WebWebAvailability"),
+    # metadata.labels are the SLO's labels: a list of values joined, a Kubernetes-style name left out.
+    "openslo-labels.yaml": defaults("WebWebAvailability", env="prod", team="team-a,team-b", tier="critical"),
     # Sloth generates no burn-rate alerts for OpenSLO specs; the missing-data ticket stays.
     "openslo-v1alpha-no-timewindows.yaml": {("CatalogHttpAvailability0DataMissing", "ticket"): {
         "severity": "warning", "slo_severity": "ticket"}},

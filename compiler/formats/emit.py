@@ -50,8 +50,10 @@ class _Printer:
     def mapping(self, data: dict, path: Path, indent: str, first_prefix: str = "") -> None:
         for i, (key, value) in enumerate(data.items()):
             here = path + (key,)
-            lead = first_prefix if i == 0 and first_prefix else indent
-            self._comments(here, indent)
+            first = bool(i == 0 and first_prefix)
+            lead = first_prefix if first else indent
+            # A comment above a list item's first key stands at the item's dash, where YAML readers look.
+            self._comments(here, first_prefix.removesuffix("- ") if first else indent)
             if isinstance(value, dict) and value:
                 self.lines.append(f"{lead}{key}:{self._origin(here)}")
                 self.mapping(value, here, indent + INDENT)

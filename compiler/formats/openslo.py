@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
                       create_model, model_validator)
 
-from .. import names, promql
+from .. import fields, names, promql
 from ..problems import Problem
 from ..yamlpos import Document
 from .convert import Draft, percent, sloth_query, unsupported
@@ -352,7 +352,8 @@ def _v1_slos(doc: Document, obj: Object, file: _File) -> tuple[list, list[Proble
     puts = []
     for i, objective in enumerate(spec.objectives):
         puts.append(_slo_put(doc, f"{name}-{i}" if many else name, spec.description, objective, at + ("objectives", i),
-                             (period, ("spec", "timeWindow", 0)), sli_v1, alerts=True, calendar=spec.time_window[0].calendar))
+                             (period, ("spec", "timeWindow", 0)), sli_v1, alerts=True, calendar=spec.time_window[0].calendar,
+                             labels=obj.metadata.labels))
     return puts, []
 
 
@@ -440,8 +441,26 @@ def _prometheus_query(doc: Document, source: MetricSource, at: tuple, file: _Fil
     return query
 
 
+def _labels(draft: Draft, to: tuple, doc: Document, labels: dict[str, str | list[str]]) -> None:
+    """OpenSLO's metadata labels as the SLO's labels, where Prometheus can carry them: one value a label,
+    and names that are Prometheus label names and not the compiler's own."""
+    for key, value in sorted(labels.items()):
+        values = [value] if isinstance(value, str) else value
+        try:
+            fields.label_name(key)
+        except ValueError as exc:
+            draft.note(to + ("name",), f"metadata label {key!r} left out: it {exc}")
+            continue
+        if not values:
+            draft.note(to + ("name",), f"metadata label {key!r} left out: it has no value")
+            continue
+        draft.put(to + ("labels", key), ",".join(values), ("metadata", "labels", key), doc)
+        if len(values) > 1:
+            draft.note(to + ("labels", key), f"{len(values)} values joined with ',': a Prometheus label has one")
+
+
 def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, period: tuple[str, tuple] | None,
-             sli: dict, alerts: bool, calendar: CalendarSpec | None = None):
+             sli: dict, alerts: bool, calendar: CalendarSpec | None = None, labels: dict | None = None):
     """A function that appends this SLO to a draft (the draft is known once the service is)."""
     objective_percent = _percent(objective)
 
@@ -452,6 +471,7 @@ def _slo_put(doc: Document, name: str, description: str, objective, at: tuple, p
             draft.put(to + ("description",), description, ("spec", "description"), doc)
         key = "target" if objective.target is not None else "targetPercent"
         draft.put(to + ("objective",), percent(objective_percent), at + (key,), doc)
+        _labels(draft, to, doc, labels or {})
         if period:
             draft.put(to + ("window",), *period, doc)
             if calendar:
