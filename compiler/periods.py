@@ -202,15 +202,17 @@ def zone(name: str) -> datetime.tzinfo:
     return datetime.timezone.utc if name == UTC else zoneinfo.ZoneInfo(name)
 
 
+def following(window: str, day: datetime.date) -> datetime.date:
+    """The first day of the calendar period after the one that holds `day`."""
+    if window == "calendar-week":
+        return day + datetime.timedelta(days=7 - day.weekday())
+    step = 3 if window == "calendar-quarter" else 1
+    month = (day.month - 1) // step * step + step
+    return datetime.date(day.year + month // 12, month % 12 + 1, 1)
+
+
 def start(period: Calendar, at: datetime.datetime) -> datetime.datetime:
     """The start (UTC) of the period after the one `at` falls in, by the zone's full history (zoneinfo)."""
     tz = zone(period.timezone)
-    local = at.astimezone(tz)
-    day = local.date()
-    if period.window == "calendar-week":
-        following = day + datetime.timedelta(days=7 - day.weekday())
-    else:
-        step = 3 if period.window == "calendar-quarter" else 1
-        month = (day.month - 1) // step * step + step
-        following = datetime.date(day.year + month // 12, month % 12 + 1, 1)
-    return datetime.datetime.combine(following, datetime.time(), tz).astimezone(datetime.timezone.utc)
+    day = following(period.window, at.astimezone(tz).date())
+    return datetime.datetime.combine(day, datetime.time(), tz).astimezone(datetime.timezone.utc)

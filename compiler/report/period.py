@@ -53,29 +53,22 @@ def _midnight(day: date, tz) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=tz)
 
 
-def _months(year: int, first: int, count: int) -> tuple[date, date]:
-    """The first day of month `first` (1-12) of the year, and the first day after `count` months."""
-    after = year * 12 + first - 1 + count
-    return date(year, first, 1), date(after // 12, after % 12 + 1, 1)
-
-
 def calendar(text: str, tz: str) -> Period:
     """The calendar month `YYYY-MM`, quarter `YYYY-Qn` or ISO week `YYYY-Www` in the timezone;
     ValueError for any other text."""
     if found := _MONTH.fullmatch(text):
-        first, after = _months(int(found[1]), int(found[2]), 1)
+        window, first = "calendar-month", date(int(found[1]), int(found[2]), 1)
     elif found := _QUARTER.fullmatch(text):
-        first, after = _months(int(found[1]), 3 * int(found[2]) - 2, 3)
+        window, first = "calendar-quarter", date(int(found[1]), 3 * int(found[2]) - 2, 1)
     elif found := _WEEK.fullmatch(text):
         try:
-            first = date.fromisocalendar(int(found[1]), int(found[2]), 1)
+            window, first = "calendar-week", date.fromisocalendar(int(found[1]), int(found[2]), 1)
         except ValueError:
             raise ValueError(f"{text}: {found[1]} has no ISO week {int(found[2])}") from None
-        after = first + timedelta(days=7)
     else:
         raise ValueError(f"must be {FORMS}, got {text!r}")
     zone = periods.zone(tz)
-    return Period(text, _midnight(first, zone), _midnight(after, zone), tz)
+    return Period(text, _midnight(first, zone), _midnight(periods.following(window, first), zone), tz)
 
 
 def day(text: str) -> date:
