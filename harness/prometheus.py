@@ -10,7 +10,7 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 
 def free_port() -> int:
@@ -79,6 +79,20 @@ class Prometheus:
 
 
 @contextlib.contextmanager
+def serving(command: Callable[[str], list[str]], log_path: Path, ready: str) -> Iterator[str]:
+    """The process `command(address)` listening at `address`, a free port of 127.0.0.1, its output in
+    `log_path`; yields its base URL once the path `ready` answers, and stops it on exit whatever happens."""
+    address = f"127.0.0.1:{free_port()}"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command(address), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(f"http://{address}{ready}", process, log_path)
+            yield f"http://{address}"
+        finally:
+            stop(process)
+
+
+@contextlib.contextmanager
 def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict | None = None,
             extra_args: tuple[str, ...] = (), retention: str = "30d") -> Iterator[Prometheus]:
     """Prometheus with these rule files over the TSDB at `data`, stopped on exit whatever happens."""
@@ -88,18 +102,10 @@ def running(work: Path, rule_files: list[Path], data: Path, extra_config: dict |
                            "prometheus")
     config = work / "prometheus.yml"
     config.write_text(json.dumps({"rule_files": [str(p) for p in rule_files], **(extra_config or {})}))
-    port = free_port()
-    log_path = work / "prometheus.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", f"--storage.tsdb.retention.time={retention}", *extra_args],
-            stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)
-            yield Prometheus(f"http://127.0.0.1:{port}")
-        finally:
-            stop(process)
+    with serving(lambda address: [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
+                                  f"--web.listen-address={address}", f"--storage.tsdb.retention.time={retention}",
+                                  *extra_args], work / "prometheus.log", "/-/ready") as base:
+        yield Prometheus(base)
 
 
 # Remote write (protobuf, snappy), for history that promtool would cut into thousands of 2h blocks:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from .prometheus import Prometheus, free_port, stop, wait_ready
+from .prometheus import Prometheus, free_port, serving
 
 
 def _binary(name: str) -> str:
@@ -19,20 +19,10 @@ def _binary(name: str) -> str:
     return found
 
 
-@contextlib.contextmanager
-def _serving(work: Path, name: str, args: list[str], ready: str) -> Iterator[str]:
-    """`name` with `args` and -httpListenAddr on a free port; yields its base URL once `ready` answers."""
-    port = free_port()
-    log_path = work / f"{name}.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([_binary(name), f"-httpListenAddr=127.0.0.1:{port}", *args],
-                                   stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(f"{base}{ready}", process, log_path)
-            yield base
-        finally:
-            stop(process)
+def _serving(work: Path, name: str, args: list[str], ready: str):
+    """`name` with `args` and -httpListenAddr on a free port, as `prometheus.serving` runs it."""
+    binary = _binary(name)
+    return serving(lambda address: [binary, f"-httpListenAddr={address}", *args], work / f"{name}.log", ready)
 
 
 @contextlib.contextmanager

@@ -9,8 +9,8 @@ from typing import Iterator
 
 import pytest
 
-from harness.prometheus import (REMOTE_WRITE_ARGS, Prometheus, backfill, free_port, remote_write, running, stop,
-                                wait_ready)
+from harness.prometheus import (REMOTE_WRITE_ARGS, Prometheus, backfill, free_port, remote_write, running, serving,
+                                stop, wait_ready)
 
 __all__ = ["Prometheus", "backfill", "free_port", "running", "stop", "wait_ready", "history", "backfill_counters",
            "wait_evaluated", "alertmanager", "remote_write", "REMOTE_WRITE_ARGS"]
@@ -54,14 +54,7 @@ def alertmanager(work: Path, config: Path) -> Iterator[str]:
     if binary is None:
         pytest.fail("alertmanager is needed: run `make test` (installs it as root) or "
                     "apt-get install prometheus-alertmanager")
-    port = free_port()
-    log_path = work / "alertmanager.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen([binary, f"--config.file={config}", f"--storage.path={work / 'am-data'}",
-                                    f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-                                   stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/-/ready", process, log_path)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            stop(process)
+    with serving(lambda address: [binary, f"--config.file={config}", f"--storage.path={work / 'am-data'}",
+                                  f"--web.listen-address={address}", "--cluster.listen-address="],
+                 work / "alertmanager.log", "/-/ready") as base:
+        yield base
