@@ -118,8 +118,13 @@ def engines(tmp_path_factory, vmalert, promtool):
             writer.join()
 
 
-def _latest(server, selector: str) -> tuple[float, float]:
-    (samples,) = vm.series(server, selector, "1m").values()
+def _latest(server, selector: str, timeout: float = 60) -> tuple[float, float]:
+    """The newest sample of the one series of `selector` in the last minute. vmalert stores its results
+    by remote write, seconds after an evaluation, so a record deeper in the chain may arrive a little later."""
+    deadline = time.monotonic() + timeout
+    while not (found := list(vm.series(server, selector, "1m").values())) and time.monotonic() < deadline:
+        time.sleep(1)
+    (samples,) = found
     return samples[-1]
 
 
