@@ -28,8 +28,8 @@ COLUMNS = (
     ("SLI over the period",
      f"min by {BY} (1 - {names.PERIOD_BURN_RATE} * on {BY} group_left {names.ERROR_BUDGET})", "percentunit",
      None),  # each SLO has its own objective: the next column says whether the SLI meets it
-    # SLI - objective = budget x (1 - period burn rate), in percentage points: of the budget left's
-    # sign, so an SLI exactly at its objective is met, with no float noise around zero.
+    # SLI - objective = budget x (1 - period burn rate), in percentage points: computed from the budget
+    # left, so its colour turns exactly where the budget column's turns red.
     (MARGIN_COLUMN, f"100 * min by {BY} ({names.BUDGET_REMAINING} * on {BY} group_left {names.ERROR_BUDGET})",
      "suffix: pp", steps(BAD, (GOOD, 0.0))),
     (BUDGET_COLUMN, f"min by {BY} ({names.BUDGET_REMAINING})", "percentunit", panels.budget_steps()),
