@@ -22,13 +22,12 @@ from datetime import datetime, timezone
 
 from . import durations, plan
 from .changes import Changes
-from .prometheus_api import PrometheusAPI
+from .prometheus_api import Group, PrometheusAPI
 from .targets import prometheus
 
 CHUNK = 10_000  # points per series and query; Prometheus refuses more than 11,000
 
 Values = list[float | None]  # one value per evaluation; None where the rule records nothing
-Group = tuple[tuple[str, str], ...]  # the group_by labels of one series
 
 
 @dataclass(frozen=True)
