@@ -214,7 +214,7 @@ def test_a_tightened_objective_pages_as_the_rules_would_have(shop, month):
     assert outage + 5 * MINUTE <= seconds(new["exhausted_at"]) <= outage + 10 * MINUTE
     # Under 99% the outage's 1h window passes 14.4% once it holds 9 minutes of it (9025.5 of 60000 events),
     # which pages 2 minutes later; its 5m window is clean 5 minutes after it ends.
-    outage_page = {"tier": "page", "long_window": "1h", "short_window": "5m", "group": "",
+    outage_page = {"tier": "page", "alert": "ShopApiBudgetBurn", "long_window": "1h", "short_window": "5m", "group": "",
                    "start": stamp(outage + 11 * MINUTE), "end": stamp(outage + 25 * MINUTE)}
     assert old["firings"] == [outage_page] and old["firing_minutes"] == 14
     # Base rates over 60 days (9 queries each), the 1h raw window over 30 days and 3 hours (5 each); the
