@@ -17,6 +17,9 @@ from pathlib import Path
 from . import check_speed, compile_speed, corpus, evaluation, golden, traffic
 
 START = time.monotonic()
+# The steady state: a month of recorded history fills the period window, which Sloth's rules read
+# as an average of a month of 5m ratios.
+STEADY_DAYS = 30
 
 
 def progress(message: str) -> None:
@@ -51,19 +54,23 @@ def bench_rules(work: Path, args: argparse.Namespace) -> None:
         sys.exit("bench: promtool and prometheus are needed (Debian/Ubuntu: apt-get install prometheus)")
     if not (args.shared / golden.GOLDEN).exists():
         sys.exit(f"bench: Sloth's golden rules are needed: {args.shared / golden.GOLDEN} is absent")
+    runs = [(series, args.history_days) for series in args.series]
+    if args.steady_series:
+        runs.append((args.steady_series, STEADY_DAYS))
     ratios = []
-    for series in args.series:
+    for series, history_days in runs:
         shape = traffic.Shape(args.rule_slos, series)
         progress(f"rules: {shape.slos} copies of Sloth's getting-started SLO, {series} raw series each, "
                  f"{args.days}d of history"
-                 + (f", {args.history_days}d of recorded history" if args.history_days else ""))
-        ours, sloth = evaluation.run(work / f"rules-{series}", shape, args.days, args.interval, args.rounds,
-                                     promtool, progress, args.shared, args.history_days)
+                 + (f", {history_days}d of recorded history" if history_days else ""))
+        ours, sloth = evaluation.run(work / f"rules-{series}-{history_days or args.days}", shape, args.days,
+                                     args.interval, args.rounds, promtool, progress, args.shared, history_days)
         print("\n".join(evaluation.report(ours, sloth)), flush=True)
-        ratios.append((series, ours, sloth))
-    print("  ours / Sloth's, by raw series per SLO: engine query time, group evaluation time, samples read")
-    for series, ours, sloth in ratios:
-        print(f"    {series:3} series: {ours.query_seconds / sloth.query_seconds:.3f}, "
+        ratios.append((series, history_days or args.days, ours, sloth))
+    print("  ours / Sloth's, by raw series per SLO and days of recorded history: engine query time, "
+          "group evaluation time, samples read")
+    for series, days, ours, sloth in ratios:
+        print(f"    {series:3} series, {days:2}d: {ours.query_seconds / sloth.query_seconds:.3f}, "
               f"{ours.eval_seconds / sloth.eval_seconds:.3f}, 1/{sloth.samples_per_slo / ours.samples_per_slo:.1f}")
 
 
@@ -99,6 +106,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--history-days", type=int,
                         help="rules: days of recorded history the rules read, the part older than --days "
                              "from the traffic model, as after that long running (default: --days)")
+    parser.add_argument("--steady-series", type=int, default=20,
+                        help=f"rules: raw series per SLO of one more run after {STEADY_DAYS}d of recorded history, "
+                             "the steady state; 0 for none (default 20)")
     parser.add_argument("--interval", type=int, default=20,
                         help="rules: evaluation interval in seconds while measuring (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="rules: evaluations measured (default 3)")

@@ -13,6 +13,7 @@ sets, then the accuracy of each window against the exact ratio of the traffic, a
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import time
@@ -50,6 +51,7 @@ class Run:
     series_per_slo: float = 0.0
     errors: dict[str, dict[str, float]] = field(default_factory=dict)  # window -> traffic -> max rel. error
     by_rule: dict[str, tuple[float, float]] = field(default_factory=dict)  # rule -> (seconds, samples) per SLO
+    by_part: dict[str, float] = field(default_factory=dict)  # PARTS -> engine seconds per SLO
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,21 @@ class RuleSet:
     groups: Callable[[int], list[dict]]  # the rule groups of the SLO of an index
     identity: str  # the labels that tell its SLOs apart, for counting series
     history: Callable[[int], list[dict]]  # the recording rules whose history it reads
+
+
+# What a rule is for, in the engine time by part: the first three any rule set that keeps the
+# contract's records and alerts and reads its base and 1h windows from raw series must evaluate.
+RAW, CONTRACT, ALERTS, DERIVED = ("reads raw series", "contract records", "alerts", "windows from records")
+PARTS = (RAW, CONTRACT, ALERTS, DERIVED)
+_SELECTED = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)\s*\{")  # the metric of a selector with matchers
+
+
+def _part(rule: dict, recorded: set[str]) -> str:
+    if "alert" in rule:
+        return ALERTS
+    if set(_SELECTED.findall(rule["expr"])) - recorded:
+        return RAW
+    return DERIVED if rule["record"].startswith("slo:sli_") else CONTRACT
 
 
 def _rule_key(rule: dict) -> str:
@@ -244,6 +261,10 @@ def _query_costs(server: realprom.Prometheus, sets: tuple[RuleSet, ...], indices
     median engine time of QUERY_REPEATS runs, the two sets alternating, and the samples read; per SLO."""
     rules = {s.name: [(_rule_key(r), r["expr"]) for i in indices for g in s.groups(i) for r in g["rules"]]
              for s in sets}
+    parts = {}
+    for s in sets:
+        own = [r for i in indices for g in s.groups(i) for r in g["rules"]]
+        parts[s.name] = [_part(r, {r["record"] for r in own if "record" in r}) for r in own]
     times = {name: [[] for _ in exprs] for name, exprs in rules.items()}
     samples = {name: [0] * len(exprs) for name, exprs in rules.items()}
     for _ in range(QUERY_REPEATS):
@@ -254,10 +275,12 @@ def _query_costs(server: realprom.Prometheus, sets: tuple[RuleSet, ...], indices
                 samples[name][n] = stats["samples"]["totalQueryableSamples"]
     for name, exprs in rules.items():
         run, by_rule = results[name], {}
+        run.by_part = dict.fromkeys(PARTS, 0.0)
         for n, (key, _) in enumerate(exprs):
             seconds, read = by_rule.get(key, (0.0, 0.0))
-            by_rule[key] = (seconds + statistics.median(times[name][n]) / len(indices),
-                            read + samples[name][n] / len(indices))
+            median = statistics.median(times[name][n]) / len(indices)
+            by_rule[key] = (seconds + median, read + samples[name][n] / len(indices))
+            run.by_part[parts[name][n]] += median
         run.by_rule = by_rule
         run.query_seconds = sum(t for t, _ in by_rule.values())
         run.samples_per_slo = sum(s for _, s in by_rule.values())
@@ -358,6 +381,13 @@ def report(ours: Run, sloth: Run) -> list[str]:
                         ("samples read / SLO / round", ours.samples_per_slo, sloth.samples_per_slo),
                         ("series / SLO", ours.series_per_slo, sloth.series_per_slo)):
         lines.append(f"  {label:36} {a:12.4g} {b:12.4g} {a / b if b else float('nan'):8.3f}")
+    for run in (ours, sloth):
+        lines.append(f"  engine ms / SLO of {run.name} by part: "
+                     + ", ".join(f"{part} {1000 * run.by_part.get(part, 0.0):.2f}" for part in PARTS))
+    kept = sum(ours.by_part.get(part, 0.0) for part in (RAW, CONTRACT, ALERTS))
+    if sloth.query_seconds:
+        lines.append(f"  ours without {DERIVED}: {kept / sloth.query_seconds:.3f} of Sloth's engine time; "
+                     f"{DERIVED} take {ours.by_part.get(DERIVED, 0.0) / sloth.query_seconds:.3f}")
     for run in (ours, sloth):
         costliest = sorted(run.by_rule.items(), key=lambda item: -item[1][0])[:8]
         lines.append(f"  costliest rules of {run.name} per SLO (engine ms, samples): "

@@ -10,6 +10,8 @@ import re
 # links or (in GFM) table cells and strikethrough.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|#&~!])")
 _BACKTICKS = re.compile(r"`+")
+# A web address an autolink shows whole: nothing that ends it early, starts a template or a table cell.
+_URL = re.compile(r"https?://[^\s<>|`{}\\]+")
 
 
 def inline(text: str) -> str:
@@ -23,3 +25,8 @@ def code(text: str) -> str:
     fence = "`" * (max(map(len, _BACKTICKS.findall(text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def link_or_code(text: str) -> str:
+    """An absolute web address as a link, anything else as an inline code span."""
+    return f"<{text}>" if _URL.fullmatch(text) else code(text)

@@ -239,8 +239,14 @@ def repository_path(path: str) -> str:
 
 
 def dashboard_url(grafana: str, service: str, panel: int | None = None) -> str:
-    url = f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
-    return f"{url}?viewPanel={panel}" if panel is not None else url
+    if panel is not None:
+        return panel_url(grafana, dashboard_uid(service), panel)
+    return f"{grafana.rstrip('/')}/d/{dashboard_uid(service)}"
+
+
+def panel_url(grafana: str, uid: str, panel: int | str) -> str:
+    """The dashboard `uid` showing one of its panels (`panel` may be a Grafana variable)."""
+    return f"{grafana.rstrip('/')}/d/{uid}?viewPanel={panel}"
 
 
 def folder_uid(title: str) -> str:

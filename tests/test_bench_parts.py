@@ -85,6 +85,29 @@ def test_the_benchmark_compiles_the_sloth_spec_of_the_golden_rules(tmp_path):
         assert all(f'job="svc000{i}"' in labels for labels, _, _ in traffic._series(traffic.Shape(2, 5), i))
 
 
+def test_engine_time_by_part_sorts_each_rule_by_what_it_reads_and_is_for(tmp_path):
+    spec, text = golden.read(shared())
+    golden.write_specs(spec, ["svc0000"], tmp_path / "slos")
+    plan = pipeline.build_plan(tmp_path / "slos", tmp_path / "none")
+    parts = {}
+    for rule_set in evaluation.rule_sets(plan, text, "1m"):
+        rules = [r for g in rule_set.groups(0) for r in g["rules"]]
+        recorded = {r["record"] for r in rules if "record" in r}
+        for rule in rules:
+            key = (rule_set.name, rule.get("record", "alert"), rule.get("labels", {}).get(names.WINDOW, ""))
+            parts.setdefault(evaluation._part(rule, recorded), set()).add(key)
+    ratio = "slo:sli_error:ratio_rate"
+    assert parts[evaluation.RAW] == {("ours", "slo:sli_total:rate5m", ""), ("ours", "slo:sli_errors:rate5m", ""),
+                                     ("ours", ratio + "1h", "1h")} | {
+        ("sloth", ratio + w, "") for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")}
+    assert {r for s, r, _ in parts[evaluation.CONTRACT] if s == "ours"} == {
+        "slo:objective:ratio", "slo:error_budget:ratio", "slo:current_burn_rate:ratio", "slo:period_burn_rate:ratio",
+        "slo:period_error_budget_remaining:ratio", "slo_info"}
+    assert {(s, r) for s, r, _ in parts[evaluation.ALERTS]} == {("ours", "alert"), ("sloth", "alert")}
+    assert {w for s, _, w in parts[evaluation.DERIVED] if s == "ours"} >= {"5m", "30m", "2h", "6h", "1d", "3d", "30d"}
+    assert {r for s, r, _ in parts[evaluation.DERIVED] if s == "sloth"} == {ratio + "30d"}
+
+
 def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
     # The benchmark's history replays the hourly counts the rules would have recorded from a base
     # rate; promtool evaluates the rules themselves on the same rate, with a gap of two evaluations.

@@ -138,14 +138,36 @@ def test_the_overview_lists_every_slo_sorted_by_budget_left_and_links_each_to_it
     assert table["options"]["sortBy"] == [{"desc": False, "displayName": "Budget remaining"}]
     organize = table["transformations"][1]["options"]
     order = sorted(organize["indexByName"], key=organize["indexByName"].get)
-    assert [organize["renameByName"][field] for field in order] == ["Service", "SLO", "Objective", "SLI over the period", "Budget remaining",
-                                      "Burn rate now", "Firing alerts"]
-    links = {o["matcher"]["options"]: o["properties"][0]["value"] for o in table["fieldConfig"]["overrides"]
-             if o["properties"][0]["id"] == "links"}
-    # The service's dashboard, over the same time range and on the same data source.
-    assert {c: [(link["title"], link["url"]) for link in found] for c, found in links.items()} == {
-        c: [("Service dashboard", "/d/${__data.fields.dashboard}?${__url_time_range}&${datasource:queryparam}")]
-        for c in ("Service", "SLO")}
+    assert [organize["renameByName"][field] for field in order] == [
+        "Service", "SLO", "Objective", "SLI over the period", "SLI − objective", "Budget remaining", "Burn rate now",
+        "Firing alerts"]
+    # The service's dashboard, or the SLO's panel there, over the same time range and on the same data source.
+    assert {c: [(link["title"], link["url"]) for link in found] for c, found in overview_links(table).items()} == {
+        "Service": [("Service dashboard", "/d/${__data.fields.dashboard}?${__url_time_range}&${datasource:queryparam}")],
+        "SLO": [("This SLO on its service dashboard", "/d/${__data.fields.dashboard}?viewPanel=${__data.fields.panel}"
+                                                      "&${__url_time_range}&${datasource:queryparam}")]}
+    hidden = {o["matcher"]["options"] for o in table["fieldConfig"]["overrides"]
+              if o["properties"] == [{"id": "custom.hidden", "value": True}]}
+    assert hidden == {"dashboard", "panel"}
+
+
+def overview_links(table: dict) -> dict[str, list[dict]]:
+    """The links of each column of the overview's table."""
+    return {o["matcher"]["options"]: o["properties"][0]["value"] for o in table["fieldConfig"]["overrides"]
+            if o["properties"][0]["id"] == "links"}
+
+
+DATA_FIELD = re.compile(r"\$\{__data\.fields\.(\w+)\}")
+
+
+def follow(url: str, row: dict[str, str]) -> str:
+    """A data link as Grafana opens it from a table row (`row`: the row's fields), on the last 6 hours
+    with the data source `prom`."""
+    url = DATA_FIELD.sub(lambda m: row.get(m[1], ""), url)  # a field the row has no value in is empty
+    url = url.replace("${__url_time_range}", "from=now-6h&to=now").replace("${datasource:queryparam}",
+                                                                           "var-datasource=prom")
+    assert "$" not in url, url
+    return url
 
 
 def test_the_overview_names_each_row_s_dashboard_uid_even_for_long_service_names(compiled, tmp_path, promtool):
@@ -162,7 +184,7 @@ def test_the_overview_names_each_row_s_dashboard_uid_even_for_long_service_names
     test = {"evaluation_interval": "1m", "tests": [{"interval": "1m", "input_series": [
         {"series": f'slo:objective:ratio{{slo_service="{s}", slo_name="probe"}}', "values": "0.99x5"}
         for s in ("shop", long_name)], "promql_expr_test": [{"expr": expr, "eval_time": "2m", "exp_samples": [
-            {"labels": f'{{dashboard="{names.dashboard_uid(s)}", slo_name="probe", slo_service="{s}"}}',
+            {"labels": f'{{dashboard="{names.dashboard_uid(s)}", panel="105", slo_name="probe", slo_service="{s}"}}',
              "value": 0.99} for s in ("shop", long_name)]}]}]}
     path = tmp_path / "overview.test.yml"
     path.write_text(yaml.safe_dump(test))
@@ -287,16 +309,36 @@ def test_every_dashboard_query_returns_data_from_a_real_prometheus(slo_prometheu
     assert len(checked) > 40
 
 
-def test_overview_rows_name_the_uid_of_a_generated_dashboard(slo_prometheus):
+def test_overview_rows_link_to_their_slo_s_panel_and_judge_the_sli_against_its_objective(slo_prometheus):
     server, the_plan, out = slo_prometheus
     uids = {d["uid"] for d in dashboards(out).values()}
     [table] = dashboards(out)["slo-overview"]["panels"]
+    [slo_link] = overview_links(table)["SLO"]
     for target in table["targets"]:
-        rows = {(s["metric"]["slo_service"], s["metric"]["slo_name"], s["metric"]["dashboard"])
-                for s in server.query(target["expr"])}
+        found = server.query(target["expr"])
+        rows = {(s["metric"]["slo_service"], s["metric"]["slo_name"], s["metric"]["dashboard"]) for s in found}
         assert rows == {(slo.service, slo.name, names.dashboard_uid(slo.service)) for s in the_plan.services
                         for slo in s.slos}, target["expr"]
         assert {uid for *_, uid in rows} <= uids
+        for series in found:
+            panel = resolve_dashboard_link(out, follow(slo_link["url"], series["metric"]), "")
+            assert panel["title"] == "Burn rate per alert window"
+            identity = f'slo_service="{series["metric"]["slo_service"]}", slo_name="{series["metric"]["slo_name"]}"'
+            assert all(identity in t["expr"] for t in panel["targets"])
+    # Every test SLO runs at 10 times its budget (conftest): its SLI is below its objective, in
+    # percentage points 99 - 99.9, 90 - 99, 95 - 99.5 and 99.5 - 99.95.
+    [margin] = [t["expr"] for t in table["targets"] if t["refId"] == column_ref(table, "SLI − objective")]
+    values = {(s["metric"]["slo_service"], s["metric"]["slo_name"]): float(s["value"][1]) for s in server.query(margin)}
+    assert values == {("payments", "api-availability"): pytest.approx(-0.9), ("payments", "api-latency"): pytest.approx(-9),
+                      ("platform", "queue-delivery"): pytest.approx(-4.5),
+                      ("platform", "ingress-probe"): pytest.approx(-0.45)}
+
+
+def column_ref(table: dict, title: str) -> str:
+    """The refId of the query behind a column of the overview."""
+    renames = table["transformations"][1]["options"]["renameByName"]
+    [ref] = [field.removeprefix("Value #") for field, name in renames.items() if name == title]
+    return ref
 
 
 def test_the_data_source_setting_preselects_the_variable(tmp_path, slo):

@@ -1,13 +1,14 @@
 """Runbook stubs: one per alert tier, filled with what the compiler knows, user text verbatim,
 templates sandboxed and replaceable by the team's own."""
 
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from compiler import markdown
-from conftest import tree, write_spec
+from conftest import DATA, ROOT, tree, write_spec
 
 SECTIONS = ["## Meaning", "## Impact", "## Diagnosis", "## Mitigation", "## Escalation"]
 TRICKY = "Shown verbatim: {{ 7 * 7 }} {% if true %}x{% endif %} {# not a comment #} {{ ''.__class__ }}"
@@ -139,3 +140,71 @@ def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path
     assert "Both alert tiers of this SLO are off" in text and "| long window |" not in text
     # The compiled test specs, with tiers on and off, link only runbooks they hold too.
     assert set(runbooks(compiled)) >= linked_runbooks(compiled)
+
+
+def annotation_rows(text: str) -> dict[str, str]:
+    """The annotations a runbook lists, {name: value as written in Markdown}."""
+    table = text.split("| annotation | value |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    return dict(re.fullmatch(r"\| `(\w+)` \| (.*) \|", row).groups() for row in table.splitlines())
+
+
+def test_each_tier_s_runbook_lists_the_annotations_its_alerts_carry(tmp_path, slo):
+    # Sloth's per-tier annotations over the SLO's: the page overrides the summary, the ticket adds a playbook.
+    write_spec(tmp_path / "slos", "myservice.yaml", (DATA / "wild" / "sloth-tier-annotations.yaml").read_text())
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
+    found = {p.split("-")[-1].removesuffix(".md"): annotation_rows(text) for p, text in runbooks(out).items()}
+    assert found == {
+        "page": {"summary": "`myservice is losing requests now`", "team": "`myteam`"},
+        "ticket": {"playbook": "<https://wiki.example.com/myservice/slow-burn>",
+                   "summary": "`High error rate on myservice`", "team": "`myteam`"}}
+    # What each tier's alerts carry, as the rule file has it.
+    [group] = yaml.safe_load((out / "prometheus" / "myservice.rules.yml").read_text())["groups"]
+    for rule in (r for r in group["rules"] if r.get("alert", "").endswith("BudgetBurn")):
+        shown = found[rule["labels"]["slo_severity"]]
+        assert {k: rule["annotations"][k] for k in shown} == {k: v.strip("`<>") for k, v in shown.items()}
+
+
+def test_annotations_are_shown_as_written_and_a_missing_data_runbook_lists_the_slo_s(tmp_path, slo):
+    spec = SPEC.replace('      page: {labels: {severity: "{{ sev }}"}}\n', """\
+      annotations:
+        escalate: "call {{ $labels.route }} | now"
+        wiki: "https://wiki.example.com/{{ $labels.route }}"
+      page: false
+      ticket: false
+""")
+    assert compile_shop(tmp_path, slo, spec=spec).code == 0
+    [text] = runbooks(tmp_path / "output").values()
+    assert text.startswith("# ShopAvailabilityDataMissing: ticket")
+    # Prometheus templates stay as written, a table cell's `|` escaped; an address with a template is no link.
+    assert annotation_rows(text) == {"escalate": "`call {{ $labels.route }} \\| now`",
+                                     "wiki": "`https://wiki.example.com/{{ $labels.route }}`"}
+    # A tier that is on but has no pair in the settings' catalog: its runbook is the missing-data
+    # ticket's, which carries the SLO's annotations, not the tier's.
+    spec = spec.replace("      ticket: false\n", "      ticket: {annotations: {queue: SHOP}}\n")
+    catalog = "tiers: [{severity: page, budget_spent: 2, long: 1h, short: 5m}]\n"
+    assert compile_shop(tmp_path, slo, catalog, spec).code == 0
+    [text] = runbooks(tmp_path / "output").values()
+    assert text.startswith("# ShopAvailabilityDataMissing: ticket") and "queue" not in annotation_rows(text)
+    [group] = yaml.safe_load((tmp_path / "output" / "prometheus" / "shop.rules.yml").read_text())["groups"]
+    [missing] = [r for r in group["rules"] if "alert" in r]
+    assert (missing["annotations"]["wiki"], "queue" in missing["annotations"]) == (
+        "https://wiki.example.com/{{ $labels.route }}", False)
+
+
+def test_a_runbook_without_annotations_has_no_annotation_table(tmp_path, slo):
+    assert compile_shop(tmp_path, slo).code == 0
+    assert all("| annotation |" not in text for text in runbooks(tmp_path / "output").values())
+
+
+def test_the_annotation_example_of_the_runbook_docs_is_what_compiling_it_writes(tmp_path, slo):
+    page = (ROOT / "docs" / "runbooks.md").read_text()
+    spec = re.search(r"```yaml\n(service: checkout\n.*?)```", page, re.S)[1]
+    excerpt = re.search(r"```markdown\n(The alert carries .*?)```", page, re.S)[1]
+    write_spec(tmp_path / "slos", "checkout.yaml", spec)
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", tmp_path / "slos", "--out", out, "--settings", tmp_path / "none").code == 0
+    found = runbooks(out)
+    assert excerpt in found["runbooks/checkout/checkout-availability-budget-burn-page.md"]
+    assert annotation_rows(found["runbooks/checkout/checkout-availability-budget-burn-ticket.md"]) == {
+        "team": "`payments`"}

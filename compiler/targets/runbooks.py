@@ -27,7 +27,7 @@ def _environment(overrides: dict[str, str]) -> ImmutableSandboxedEnvironment:
     loader = jinja2.ChoiceLoader([jinja2.DictLoader(overrides), jinja2.PackageLoader("compiler", "templates")])
     env = ImmutableSandboxedEnvironment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False,
                                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=markdown.inline, code=markdown.code)
+    env.filters.update(md=markdown.inline, code=markdown.code, link_or_code=markdown.link_or_code)
     return env
 
 
@@ -70,6 +70,7 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
     """Everything a runbook template may print, as plain data."""
     route = slo.route(tier)
     errors, total, _ = prometheus.base_rates(slo)
+    pairs = [_pair(slo, p) for p in slo.pairs if p.tier == tier]
     return {
         "source": slo.source,
         "service": {"name": service.name, "description": service.description, "owner": service.owner},
@@ -79,10 +80,13 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                 "sli_kind": slo.sli.kind, "window": slo.base_text, "group_by": list(slo.group_by),
                 "min_events": slo.min_events,
                 "queries": {"errors": errors, "total": total}},
+        # The spec's annotations of this runbook's alerts: the tier's burn-rate alerts, or where the tier
+        # has none, the missing-data ticket, which carries the SLO's alerting annotations.
         "alert": {"name": slo.alert, "tier": tier, "labels": dict(route.labels),
+                  "annotations": dict(route.annotations if pairs else slo.annotations),
                   "runbook": route.runbook, "runbook_url": route.runbook_url,
                   "dashboard_url": slo.dashboard_url},
-        "pairs": [_pair(slo, p) for p in slo.pairs if p.tier == tier],
+        "pairs": pairs,
         "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text}
         if tier == _missing_data_tier(slo) else None,
     }
