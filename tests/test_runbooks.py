@@ -142,10 +142,10 @@ def test_every_alert_links_a_generated_runbook_even_with_both_tiers_off(tmp_path
     assert set(runbooks(compiled)) >= linked_runbooks(compiled)
 
 
-def annotation_rows(text: str) -> dict[str, str]:
-    """The annotations a runbook lists, {name: value as written in Markdown}."""
-    table = text.split("| annotation | value |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
-    return dict(re.fullmatch(r"\| `(\w+)` \| (.*) \|", row).groups() for row in table.splitlines())
+def annotation_rows(text: str, table: int = 0) -> dict[str, str]:
+    """The annotations a runbook lists in its `table`th annotation table, {name: value as written in Markdown}."""
+    rows = text.split("| annotation | value |\n|---|---|\n")[table + 1].split("\n\n", 1)[0]
+    return dict(re.fullmatch(r"\| `(\w+)` \| (.*) \|", row).groups() for row in rows.splitlines())
 
 
 def test_each_tier_s_runbook_lists_the_annotations_its_alerts_carry(tmp_path, slo):
@@ -158,10 +158,15 @@ def test_each_tier_s_runbook_lists_the_annotations_its_alerts_carry(tmp_path, sl
         "page": {"summary": "`myservice is losing requests now`", "team": "`myteam`"},
         "ticket": {"playbook": "<https://wiki.example.com/myservice/slow-burn>",
                    "summary": "`High error rate on myservice`", "team": "`myteam`"}}
-    # What each tier's alerts carry, as the rule file has it.
+    # The missing-data ticket links to the ticket's runbook too, carrying the SLO's annotations only.
+    ticket = runbooks(out)["runbooks/myservice/myservice-requests-availability-budget-burn-ticket.md"]
+    assert "`MyserviceRequestsAvailabilityDataMissing` links here too" in ticket
+    shown_missing = annotation_rows(ticket, 1)
+    assert shown_missing == {"summary": "`High error rate on myservice`", "team": "`myteam`"}
+    # What each alert carries, as the rule file has it.
     [group] = yaml.safe_load((out / "prometheus" / "myservice.rules.yml").read_text())["groups"]
-    for rule in (r for r in group["rules"] if r.get("alert", "").endswith("BudgetBurn")):
-        shown = found[rule["labels"]["slo_severity"]]
+    for rule in (r for r in group["rules"] if "alert" in r):
+        shown = shown_missing if rule["alert"].endswith("DataMissing") else found[rule["labels"]["slo_severity"]]
         assert {k: rule["annotations"][k] for k in shown} == {k: v.strip("`<>") for k, v in shown.items()}
 
 
@@ -190,6 +195,20 @@ def test_annotations_are_shown_as_written_and_a_missing_data_runbook_lists_the_s
     [missing] = [r for r in group["rules"] if "alert" in r]
     assert (missing["annotations"]["wiki"], "queue" in missing["annotations"]) == (
         "https://wiki.example.com/{{ $labels.route }}", False)
+
+
+
+def test_a_runbook_says_when_the_missing_data_ticket_lacks_the_tier_s_annotations(tmp_path, slo):
+    spec = SPEC.replace('      page: {labels: {severity: "{{ sev }}"}}\n', "      ticket: {annotations: {queue: SHOP}}\n")
+    assert compile_shop(tmp_path, slo, spec=spec).code == 0
+    found = runbooks(tmp_path / "output")
+    ticket = found["runbooks/shop/shop-availability-budget-burn-ticket.md"]
+    assert annotation_rows(ticket) == {"queue": "`SHOP`"}
+    assert "`ShopAvailabilityDataMissing` links here too" in ticket
+    assert "It carries none of this tier's annotations." in ticket
+    # The page's runbook neither lists annotations nor speaks of the ticket that links elsewhere.
+    page = found["runbooks/shop/shop-availability-budget-burn-page.md"]
+    assert "| annotation |" not in page and "DataMissing" not in page
 
 
 def test_a_runbook_without_annotations_has_no_annotation_table(tmp_path, slo):

@@ -87,7 +87,8 @@ def context(service: ServicePlan, slo: SLOPlan, tier: str) -> dict:
                   "runbook": route.runbook, "runbook_url": route.runbook_url,
                   "dashboard_url": slo.dashboard_url},
         "pairs": pairs,
-        "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text}
+        "missing_data": {"alert": slo.missing_data.alert, "for": slo.missing_data.for_text,
+                         "annotations": dict(slo.annotations)}
         if tier == _missing_data_tier(slo) else None,
     }
 
