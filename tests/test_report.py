@@ -14,6 +14,7 @@ Every expected figure is computed here from the traffic this module writes, neve
 """
 
 import json
+import shutil
 import time
 from pathlib import Path
 from calendar import timegm
@@ -263,6 +264,45 @@ def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     assert result.code == 1 and result.lines == [
         "slo: report: cannot query Prometheus at http://127.0.0.1:1: [Errno 111] Connection refused"]
     assert not out.exists()
+
+
+def test_service_and_slo_filters_report_only_those(slo, server, tmp_path):
+    prometheus, work = server
+    slos = tmp_path / "slos"
+    shutil.copytree(work / "slos", slos)
+    route_b = {"errors": 'http_requests_total{route="/b", code="500"}', "total": 'http_requests_total{route="/b"}'}
+    (slos / "web.yaml").write_text(yaml.safe_dump({"service": "web", "slos": [
+        {"name": "b-only", "objective": 99.9, "sli": {"ratio": route_b}}]}))
+
+    def chosen(*args: str) -> tuple[list[tuple[str, str]], dict, str]:
+        result = slo("report", "--prometheus", prometheus.base, "--slos", slos, "--settings", work / "none",
+                     "--period", LAST[0], "--format", "json", *args)
+        assert result.code == 0, result.err
+        found = json.loads(result.out)["slos"]
+        return [(s["service"], s["slo"]) for s in found], {s["slo"]: s for s in found}, result.err
+    ids, found, err = chosen("--service", "web")
+    assert ids == [("web", "b-only")] and [line.split(":")[1] for line in err.splitlines()] == [" report web/b-only"]
+    # By hand: last month's /b events alone, its incident and the Berlin edge hour not in UTC's month.
+    assert found["b-only"]["attained"] == str(attained(*events(("/b",), LAST[1], LAST[2])))
+    assert chosen("--service", "shop")[0] == [("shop", name) for name in sorted(OBJECTIVES)]
+    assert chosen("--slo", "web/b-only", "--slo", "shop/loose")[0] == [("shop", "loose"), ("web", "b-only")]
+    assert chosen("--service", "web", "--slo", "shop/loose", "--slo", "web/b-only")[0] == [("shop", "loose"),
+                                                                                          ("web", "b-only")]
+
+
+def test_an_unknown_service_or_slo_is_one_line_with_the_closest_name(slo, server, tmp_path):
+    out = tmp_path / "report.md"
+    prometheus, work = server
+    result = run(slo, server, "--period", LAST[0], "--service", "shpo", "--slo", "shop/availabilty",
+                 "--slo", "shop/loose", "--out", out)
+    assert result.code == 2 and not out.exists()
+    assert result.lines[-1] == (
+        f"slo report: error: --service 'shpo': no such service under {work / 'slos'}; did you mean 'shop'? "
+        f"services: shop | --slo 'shop/availabilty': no such SLO under {work / 'slos'}; did you mean "
+        f"'shop/availability'? SLOs: {', '.join(f'shop/{n}' for n in sorted(OBJECTIVES))} (write SERVICE/SLO)")
+    result = run(slo, server, "--period", LAST[0], "--slo", "loose")
+    assert result.code == 2 and result.lines[-1].startswith(
+        f"slo report: error: --slo 'loose': no such SLO under {work / 'slos'}; did you mean 'shop/loose'? ")
 
 
 def test_months_are_those_of_the_calendar_timezone(slo, server, tmp_path):

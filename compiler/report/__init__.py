@@ -16,8 +16,9 @@ from datetime import datetime, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .. import durations, plan
-from ..backtest import Group, Values
+from ..backtest import Values
 from ..measure import group_text, rounded_down
+from ..prometheus_api import Group
 from .period import Period, calendar, label
 
 VERSION = 1  # of the JSON report
