@@ -4,7 +4,6 @@ promql-parser checks the syntax; printing is ours because its printer does not e
 values (a `"` inside a value would come out unquoted).
 """
 
-import dataclasses
 import json
 import re
 import re._parser as sre  # the standard library's regex parser, to read repetition counts
@@ -46,17 +45,17 @@ class Selector:
     offset: int = 0
 
     def with_metric(self, metric: str) -> "Selector":
-        return dataclasses.replace(self, metric=metric)
+        return Selector(metric, self.matchers, self.range, self.offset)
 
     def with_matcher(self, *matchers: Matcher) -> "Selector":
-        return dataclasses.replace(self, matchers=self.matchers + matchers)
+        return Selector(self.metric, self.matchers + matchers, self.range, self.offset)
 
     def over(self, range_: int) -> "Selector":
-        return dataclasses.replace(self, range=range_)
+        return Selector(self.metric, self.matchers, range_, self.offset)
 
     def back(self, offset: int) -> "Selector":
         """The selector read `offset` further back."""
-        return dataclasses.replace(self, offset=self.offset + offset)
+        return Selector(self.metric, self.matchers, self.range, self.offset + offset) if offset else self
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.matchers))
