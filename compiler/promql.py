@@ -4,6 +4,7 @@ promql-parser checks the syntax; printing is ours because its printer does not e
 values (a `"` inside a value would come out unquoted).
 """
 
+import dataclasses
 import json
 import re
 import re._parser as sre  # the standard library's regex parser, to read repetition counts
@@ -12,6 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 import promql_parser
+
+from . import durations
 
 WINDOW_PLACEHOLDER = "$window"
 COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
@@ -34,20 +37,33 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Selector:
-    """An instant vector selector: metric name (may be empty) and label matchers."""
+    """A vector selector: metric name (may be empty) and label matchers; a range (ms) makes it a range
+    vector selector, an offset (ms) reads it that far back."""
 
     metric: str
     matchers: tuple[Matcher, ...]
+    range: int = 0
+    offset: int = 0
 
     def with_metric(self, metric: str) -> "Selector":
-        return Selector(metric, self.matchers)
+        return dataclasses.replace(self, metric=metric)
 
     def with_matcher(self, *matchers: Matcher) -> "Selector":
-        return Selector(self.metric, self.matchers + matchers)
+        return dataclasses.replace(self, matchers=self.matchers + matchers)
+
+    def over(self, range_: int) -> "Selector":
+        return dataclasses.replace(self, range=range_)
+
+    def back(self, offset: int) -> "Selector":
+        """The selector read `offset` further back."""
+        return dataclasses.replace(self, offset=self.offset + offset)
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.matchers))
-        return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+        text = f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+        if self.range:
+            text += f"[{durations.to_text(self.range)}]"
+        return f"{text} offset {durations.to_text(self.offset)}" if self.offset else text
 
 
 def equal(metric: str, labels) -> Selector:
