@@ -86,6 +86,11 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def ms(stamp: str) -> int:
+    """The time of an `iso` stamp, in ms."""
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()) * 1000
+
+
 # --- evaluation (pure) ---
 
 def _sums(values: Values) -> tuple[list[float], list[int]]:

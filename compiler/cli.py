@@ -329,13 +329,14 @@ def _report(args: argparse.Namespace) -> int:
             continue
         began, asked = time.monotonic(), fetcher.queries
         try:
-            measured.append((slo, report_fetch.measure(fetcher, slo, period, end)))
+            measured.append((slo, report_fetch.measure(fetcher, slo, period, end, args.replay_alerts)))
         except Unreachable as exc:
             print(f"slo: report: {exc}", file=sys.stderr)
             return REFUSED
         print(f"slo: report {slo.service}/{slo.name}: {fetcher.queries - asked + report_fetch.INSTANT_QUERIES} queries over {period.label} "
               f"in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
-    found = report.report(period, int(now * 1000), measured)
+    found = report.report(period, int(now * 1000), measured,
+                          report.FROM_BACKTEST if args.replay_alerts else report.FROM_ALERTS)
     text = {"json": report_render.json_report, "html": report_html.html_report,
             "markdown": report_render.markdown_report}[args.format](found)
     if args.out:
@@ -433,6 +434,9 @@ def parser() -> argparse.ArgumentParser:
                    help="report only this service's SLOs (repeatable; with --slo, both sets)")
     p.add_argument("--slo", dest="slo_ids", action="append", default=[], metavar="SERVICE/NAME",
                    help="report only this SLO (repeatable)")
+    p.add_argument("--replay-alerts", action="store_true",
+                   help="the alerts that fired, replayed from the raw series through the compiled rules (as slo diff "
+                        "--backtest does) instead of read from ALERTS: for a server that did not run the rules")
     p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",
                    help="default: markdown; html is one self-contained file, for an email")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")
