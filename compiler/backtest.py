@@ -20,15 +20,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import durations, plan
+from . import durations, names, plan
 from .changes import Changes
-from .prometheus_api import PrometheusAPI
+from .prometheus_api import Group, PrometheusAPI
 from .targets import prometheus
 
 CHUNK = 10_000  # points per series and query; Prometheus refuses more than 11,000
 
 Values = list[float | None]  # one value per evaluation; None where the rule records nothing
-Group = tuple[tuple[str, str], ...]  # the group_by labels of one series
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,8 @@ class History:
 @dataclass(frozen=True)
 class Firing:
     tier: str
-    long_window: str
+    alert: str  # the alert rule's name: the SLO's burn-rate alert, or its missing-data ticket
+    long_window: str  # empty for the missing-data ticket
     short_window: str
     group: str  # `route="/pay"`; empty without group_by
     start: str  # when it fired, after its `for`
@@ -84,6 +84,11 @@ class Backtest:
 
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ms(stamp: str) -> int:
+    """The time of an `iso` stamp, in ms."""
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()) * 1000
 
 
 # --- evaluation (pure) ---
@@ -179,12 +184,28 @@ def enough_events(slo: plan.SLOPlan, window: int, total: Values, step: int) -> l
 
 def _alert(pair: plan.Pair, long: Values, short: Values, enough: list[bool], budget: float,
            step: int) -> list[tuple[int, int | None]]:
-    """(firing, resolved) evaluation indexes of one pair, with Prometheus' `for`: pending from the first
-    evaluation whose condition holds, firing once it has held `for`, resolved at the first that fails."""
-    burn, hold = float(pair.burn_rate), -(-pair.for_ // step)
+    """(firing, resolved) evaluation indexes of one pair."""
+    burn = float(pair.burn_rate)
+    return _held([ok and lo is not None and sh is not None and lo / budget > burn and sh / budget > burn
+                  for lo, sh, ok in zip(long, short, enough)], pair.for_, step)
+
+
+def absent(slo: plan.SLOPlan, history: History, evaluations: int) -> list[bool]:
+    """At each evaluation, whether the missing-data ticket's `absent()` holds: no group has a recorded base
+    total rate. Prometheus marks a recorded series stale at the first evaluation that does not record
+    it, so `absent()` in the same group sees the gap at once."""
+    totals = [rates[slo.base][1] for rates in history.rates.values()]
+    return [all(total[i] is None for total in totals) for i in range(evaluations)]
+
+
+def _held(condition: list[bool], for_: int, step: int) -> list[tuple[int, int | None]]:
+    """(firing, resolved) evaluation indexes of an alert whose condition holds at these evaluations, with
+    Prometheus' `for`: pending from the first evaluation whose condition holds, firing once it has held
+    `for`, resolved at the first that fails."""
+    hold = -(-for_ // step)
     found, active, firing = [], None, None
-    for i, (lo, sh, ok) in enumerate(zip(long, short, enough)):
-        if ok and lo is not None and sh is not None and lo / budget > burn and sh / budget > burn:
+    for i, holds in enumerate(condition):
+        if holds:
             active = i if active is None else active
             if firing is None and i - active >= hold:
                 firing = i
@@ -229,22 +250,28 @@ def evaluate(slo: plan.SLOPlan, history: History, start: int, end: int) -> Outco
     firings that start within the span, and the budget at each evaluation of it."""
     step = history.step
     first, last = (start - history.start) // step, (end - history.start) // step
-    firings, tiers, minutes, lows, ends, exhausted = [], {"page": [], "ticket": []}, 0, [], [], []
+    firings, tiers, minutes, lows, ends, exhausted = [], {names.PAGE: [], names.TICKET: []}, 0, [], [], []
     budget = float(slo.budget)
+
+    def fired(held: list[tuple[int, int | None]], tier: str, alert: str, windows: tuple[str, str], label: str,
+              key: Group | None) -> list[tuple[int, int]]:
+        """The firings of one alert series that start within the span, as (firing, resolved or last)."""
+        spans = []
+        for a, b in held:
+            if a >= first:
+                firings.append(Firing(tier, alert, *windows, label, iso(history.start + a * step),
+                                      None if b is None else iso(history.start + b * step)))
+                spans.append((a, last if b is None else b))
+                tiers[tier].append((key, *spans[-1]))
+        return spans
     for group, rates in sorted(history.rates.items()):
         label = ", ".join(f'{k}="{v}"' for k, v in group)
         ratios = window_ratios(slo, rates, step)
         spans = []
         for pair in slo.pairs:
             enough = enough_events(slo, pair.long, rates[slo.base][1], step)
-            for a, b in _alert(pair, ratios[pair.long][:last + 1], ratios[pair.short][:last + 1], enough, budget,
-                               step):
-                if a < first:
-                    continue
-                firings.append(Firing(pair.tier, pair.long_text, pair.short_text, label, iso(history.start + a * step),
-                                      None if b is None else iso(history.start + b * step)))
-                spans.append((a, last if b is None else b))
-                tiers[pair.tier].append((group, a, last if b is None else b))
+            spans += fired(_alert(pair, ratios[pair.long][:last + 1], ratios[pair.short][:last + 1], enough, budget,
+                                  step), pair.tier, slo.alert, (pair.long_text, pair.short_text), label, group)
         minutes += sum(b - a for a, b in _episodes(spans)) * step // plan.MINUTE
         errors, total = rates[slo.base]
         errors = _or_zero(errors, total, prometheus.base_rates(slo).errors_may_be_absent)
@@ -256,13 +283,17 @@ def evaluate(slo: plan.SLOPlan, history: History, start: int, end: int) -> Outco
             gone = next((i for i, v in enumerate(left) if v is not None and v <= 0), None)
             if gone is not None:
                 exhausted.append(history.start + (first + gone) * step)
+    if slo.missing_data:  # one alert of the SLO, whatever its groups; its tickets are counted apart
+        held = _held(absent(slo, history, last + 1), slo.missing_data.for_, step)
+        minutes += sum(b - a for a, b in fired(held, names.TICKET, slo.missing_data.alert, ("", ""), "", None)) \
+            * step // plan.MINUTE
 
     def count(tier: str) -> int:
-        by_group: dict[Group, list] = {}
+        by_group: dict[Group | None, list] = {}
         for group, a, b in tiers[tier]:
             by_group.setdefault(group, []).append((a, b))
         return sum(len(_episodes(v)) for v in by_group.values())
-    return Outcome(count("page"), count("ticket"), minutes, _percent(min(ends)) if ends else None,
+    return Outcome(count(names.PAGE), count(names.TICKET), minutes, _percent(min(ends)) if ends else None,
                    _percent(min(lows)) if lows else None, iso(min(exhausted)) if exhausted else None,
                    tuple(sorted(firings, key=lambda f: (f.start, f.group, f.tier, f.long_window))))
 

@@ -128,7 +128,14 @@ def _percent(text: str) -> Decimal:
     return value
 
 
-LISTED_SLOS = 20  # on one line of an error message
+LISTED = 20  # names on one line of an error message
+
+
+def _choices(close: list[str], listed: list[str], what: str) -> str:
+    """`; did you mean 'x'? SLOs: a, b and 3 more`: the closest name, and those there are."""
+    more = f" and {len(listed) - LISTED} more" if len(listed) > LISTED else ""
+    guess = f"did you mean {close[0]!r}? " if close else ""
+    return f"; {guess}{what}: {', '.join(listed[:LISTED])}{more}"
 
 
 def _suggest(wanted: str, the_plan: plan.Plan) -> str:
@@ -140,11 +147,9 @@ def _suggest(wanted: str, the_plan: plan.Plan) -> str:
         close = [f"{service}/{c}" for c in difflib.get_close_matches(name, [k.partition("/")[2] for k in listed], 1)]
     else:
         listed, close = known, difflib.get_close_matches(wanted, known, 1)
-    more = f" and {len(listed) - LISTED_SLOS} more" if len(listed) > LISTED_SLOS else ""
     if not known:
         return "; it holds no SLOs"
-    guess = f"did you mean {close[0]!r}? " if close else ""
-    return f"; {guess}SLOs: {', '.join(listed[:LISTED_SLOS])}{more} (write SERVICE/SLO)"
+    return _choices(close, listed, "SLOs") + " (write SERVICE/SLO)"
 
 
 def _explain(args: argparse.Namespace) -> int:
@@ -294,10 +299,26 @@ def _report_period(args: argparse.Namespace, slos: list[plan.SLOPlan], tz: str, 
     return report_period.last(report.default_window(slos), now, tz)
 
 
+def _chosen(args: argparse.Namespace, the_plan: plan.Plan) -> list[plan.SLOPlan]:
+    """The SLOs of the services of --service and those of --slo, in the plan's order; all without either.
+    Names that are none: one usage error naming each, with the closest name."""
+    services = [s.name for s in the_plan.services]
+    unknown = [f"--service {name!r}: no such service under {args.slos}"
+               f"{_choices(difflib.get_close_matches(name, services, 1), services, 'services')}"
+               for name in args.services if name not in services]
+    unknown += [f"--slo {wanted!r}: no such SLO under {args.slos}{_suggest(wanted, the_plan)}"
+                for wanted in args.slo_ids if the_plan.slo(*wanted.partition("/")[::2]) is None]
+    if unknown:
+        args.usage(" | ".join(unknown))
+    everything = not args.services and not args.slo_ids
+    return [slo for service in the_plan.services for slo in service.slos
+            if everything or service.name in args.services or f"{service.name}/{slo.name}" in args.slo_ids]
+
+
 def _report(args: argparse.Namespace) -> int:
     now = time.time()
     the_plan = pipeline.build_plan(args.slos, args.settings)
-    slos = [slo for service in the_plan.services for slo in service.slos]
+    slos = _chosen(args, the_plan)
     period = _report_period(args, slos, the_plan.settings.calendar_timezone, now)
     state, end = report.state(period, int(now * 1000))
     fetcher = backtest.Fetcher(PrometheusAPI(args.prometheus, args.timeout))
@@ -308,13 +329,14 @@ def _report(args: argparse.Namespace) -> int:
             continue
         began, asked = time.monotonic(), fetcher.queries
         try:
-            measured.append((slo, report_fetch.measure(fetcher, slo, period, end)))
+            measured.append((slo, report_fetch.measure(fetcher, slo, period, end, args.replay_alerts)))
         except Unreachable as exc:
             print(f"slo: report: {exc}", file=sys.stderr)
             return REFUSED
         print(f"slo: report {slo.service}/{slo.name}: {fetcher.queries - asked + report_fetch.INSTANT_QUERIES} queries over {period.label} "
               f"in {time.monotonic() - began:.1f} s", file=sys.stderr, flush=True)
-    found = report.report(period, int(now * 1000), measured)
+    found = report.report(period, int(now * 1000), measured,
+                          report.FROM_BACKTEST if args.replay_alerts else report.FROM_ALERTS)
     text = {"json": report_render.json_report, "html": report_html.html_report,
             "markdown": report_render.markdown_report}[args.format](found)
     if args.out:
@@ -408,6 +430,13 @@ def parser() -> argparse.ArgumentParser:
                         "every SLO's period is one)")
     p.add_argument("--from", dest="from_day", type=_day, metavar="YYYY-MM-DD", help="first day of the period")
     p.add_argument("--to", dest="to_day", type=_day, metavar="YYYY-MM-DD", help="last day of the period (included)")
+    p.add_argument("--service", dest="services", action="append", default=[], metavar="NAME",
+                   help="report only this service's SLOs (repeatable; with --slo, both sets)")
+    p.add_argument("--slo", dest="slo_ids", action="append", default=[], metavar="SERVICE/NAME",
+                   help="report only this SLO (repeatable)")
+    p.add_argument("--replay-alerts", action="store_true",
+                   help="the alerts that fired, replayed from the raw series through the compiled rules (as slo diff "
+                        "--backtest does) instead of read from ALERTS: for a server that did not run the rules")
     p.add_argument("--format", choices=("markdown", "json", "html"), default="markdown",
                    help="default: markdown; html is one self-contained file, for an email")
     p.add_argument("--out", type=Path, metavar="FILE", help="write the report to FILE instead of standard output")

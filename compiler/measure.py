@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from . import plan, promql
-from .backtest import Group
 from .changes import Changes
-from .prometheus_api import PrometheusAPI
+from .prometheus_api import Group, PrometheusAPI
 from .targets import prometheus
 
 PLACES = Decimal("0.001")

@@ -17,6 +17,8 @@ import yaml
 TOKEN_ENV = "SLO_PROMETHEUS_TOKEN"
 TIMEOUT_SECONDS = 30.0  # per request: a query over a whole SLO period of raw series takes time
 
+Group = tuple[tuple[str, str], ...]  # the labels of one series of a result, sorted: a group_by group
+
 
 class Unreachable(Exception):
     """The server could not be asked, or did not answer as the API documents."""

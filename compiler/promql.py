@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import promql_parser
 
+from . import durations
+
 WINDOW_PLACEHOLDER = "$window"
 COUNTER_SUFFIXES = ("_total", "_count", "_bucket", "_sum")
 
@@ -34,20 +36,33 @@ class Matcher:
 
 @dataclass(frozen=True)
 class Selector:
-    """An instant vector selector: metric name (may be empty) and label matchers."""
+    """A vector selector: metric name (may be empty) and label matchers; a range (ms) makes it a range
+    vector selector, an offset (ms) reads it that far back."""
 
     metric: str
     matchers: tuple[Matcher, ...]
+    range: int = 0
+    offset: int = 0
 
     def with_metric(self, metric: str) -> "Selector":
-        return Selector(metric, self.matchers)
+        return Selector(metric, self.matchers, self.range, self.offset)
 
     def with_matcher(self, *matchers: Matcher) -> "Selector":
-        return Selector(self.metric, self.matchers + matchers)
+        return Selector(self.metric, self.matchers + matchers, self.range, self.offset)
+
+    def over(self, range_: int) -> "Selector":
+        return Selector(self.metric, self.matchers, range_, self.offset)
+
+    def back(self, offset: int) -> "Selector":
+        """The selector read `offset` further back."""
+        return Selector(self.metric, self.matchers, self.range, self.offset + offset) if offset else self
 
     def __str__(self) -> str:
         inner = ", ".join(map(str, self.matchers))
-        return f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+        text = f"{self.metric}{{{inner}}}" if inner or not self.metric else self.metric
+        if self.range:
+            text += f"[{durations.to_text(self.range)}]"
+        return f"{text} offset {durations.to_text(self.offset)}" if self.offset else text
 
 
 def equal(metric: str, labels) -> Selector:

@@ -200,7 +200,8 @@ def _backtest(b: Backtest) -> list[str]:
 def _firing(f: Firing) -> str:
     where = f" ({f.group})" if f.group else ""
     end = _when(f.end) if f.end else "still firing"
-    return f"- {_when(f.start)} → {end}: {f.tier} {f.long_window}/{f.short_window}{where}"
+    what = f"{f.long_window}/{f.short_window}" if f.long_window else f"{code(f.alert)} (no SLI data)"
+    return f"- {_when(f.start)} → {end}: {f.tier} {what}{where}"
 
 
 def _names(paths: tuple[str, ...]) -> str:

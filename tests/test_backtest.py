@@ -21,6 +21,7 @@ import calendar
 import itertools
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -213,7 +214,7 @@ def test_a_tightened_objective_pages_as_the_rules_would_have(shop, month):
     assert outage + 5 * MINUTE <= seconds(new["exhausted_at"]) <= outage + 10 * MINUTE
     # Under 99% the outage's 1h window passes 14.4% once it holds 9 minutes of it (9025.5 of 60000 events),
     # which pages 2 minutes later; its 5m window is clean 5 minutes after it ends.
-    outage_page = {"tier": "page", "long_window": "1h", "short_window": "5m", "group": "",
+    outage_page = {"tier": "page", "alert": "ShopApiBudgetBurn", "long_window": "1h", "short_window": "5m", "group": "",
                    "start": stamp(outage + 11 * MINUTE), "end": stamp(outage + 25 * MINUTE)}
     assert old["firings"] == [outage_page] and old["firing_minutes"] == 14
     # Base rates over 60 days (9 queries each), the 1h raw window over 30 days and 3 hours (5 each); the
@@ -364,3 +365,87 @@ def test_the_docs_examples_run(shop, month):
         assert result.code == 0 and "shop/api" in result.out, result.err
     example = json.loads(re.search(r"```json\n(.*?)```", text, re.S).group(1))
     assert set(example["backtest"]["shop/api"]) == set(json.loads(result.out)["backtest"]["shop/api"])
+
+
+# --- the missing-data ticket: gaps in the raw series, replayed against promtool running the compiled rules ---
+
+GAPS = ((60, 30), (120, 10))  # (first minute without a sample, minutes): longer and shorter than the 15m `for`
+RECENT = 180  # minutes of data up to now
+
+
+def counters(minute: int) -> tuple[float, float] | None:
+    """(total, errors) counters at a minute of the recent data, None in a gap (no sample scraped); the
+    counters keep counting through a gap, as an exporter that was not scraped does."""
+    if any(first <= minute < first + length for first, length in GAPS):
+        return None
+    return 1000.0 * minute, 0.5 * minute
+
+
+@pytest.fixture
+def gaps(tmp_path):
+    """(server, data start in s) with the recent counters written by remote write, one sample a minute."""
+    start = (int(time.time()) // MINUTE - RECENT + 1) * MINUTE
+    series: dict = {}
+    for m in range(RECENT):
+        if counters(m) is not None:
+            total, errors = counters(m)
+            for code, value in (("200", total - errors), ("500", errors)):
+                labels = (("__name__", "http_requests_total"), ("code", code), ("job", JOB))
+                series.setdefault(labels, []).append(((start + m * MINUTE) * 1000, value))
+    with realprom.running(tmp_path, [], tmp_path / "data", extra_args=realprom.REMOTE_WRITE_ARGS) as server:
+        realprom.remote_write(server.base, series)
+        yield server, start
+
+
+def promtool_firing(promtool: str, folder: Path, rules: Path, alert: str, minutes: list[int]) -> list[bool]:
+    """Whether promtool, running the compiled rules over the same counters from time 0, has the alert
+    firing at each of these minutes: each minute a promtool test of its own that expects it firing, so
+    that the one that passes says which."""
+    samples = [counters(m) for m in range(RECENT)]
+    values = {"200": " ".join("_" if c is None else f"{c[0] - c[1]:g}" for c in samples),
+              "500": " ".join("_" if c is None else f"{c[1]:g}" for c in samples)}
+    firing = f'count(ALERTS{{alertname="{alert}", alertstate="firing"}})'
+    found = []
+    for minute in minutes:
+        test = folder / f"at-{minute}.test.yml"
+        test.write_text(yaml.safe_dump({"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [{
+            "interval": "1m",
+            "input_series": [{"series": f'http_requests_total{{code="{code}", job="{JOB}"}}', "values": v}
+                             for code, v in values.items()],
+            "promql_expr_test": [{"expr": firing, "eval_time": f"{minute}m",
+                                  "exp_samples": [{"labels": "{}", "value": 1}]}]}]}))
+        done = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True)
+        assert done.returncode == 0 or "exp:" in done.stdout + done.stderr, done.stdout + done.stderr
+        found.append(done.returncode == 0)
+    return found
+
+
+def test_a_gap_longer_than_the_for_opens_the_missing_data_ticket_as_the_rule_does(shop, gaps, promtool, tmp_path):
+    """By hand, on Prometheus 2 (a 5m range holds the samples of both its ends): the 5m total rate needs two
+    samples, so after the last sample before a gap at minute G it is recorded up to G + 3 and absent from
+    G + 4 until the second sample after the gap. The 30-minute gap at 60: absent from 64 to 90, firing
+    after 15m at 79, resolved at 91. The 10-minute gap at 120 is absent from 124 to 130: never 15m."""
+    server, start = gaps
+    shop.write(spec(99.5))
+    data, _ = backtest(shop, server, "3h")
+    found = data["backtest"]["shop/api"]
+    # The span starts a minute or two (as a minute passed since the data was written) before the first rate:
+    # absent there too, but firing only before the span.
+    assert start - MINUTE <= seconds(found["start"]) <= start and found["note"] == ""
+    ticket = {"tier": "ticket", "alert": "ShopApiDataMissing", "long_window": "", "short_window": "", "group": "",
+              "start": stamp(start + 79 * MINUTE), "end": stamp(start + 91 * MINUTE)}
+    for side in (found["old"], found["new"]):
+        assert side["firings"] == [ticket]
+        assert (side["pages"], side["tickets"], side["firing_minutes"]) == (0, 1, 12)
+    # The compiled rule in promtool: firing exactly from the backtest's start to the evaluation before its
+    # end, and not in the short gap.
+    out = tmp_path / "out"
+    assert main(["compile", "--slos", str(shop.slos), "--out", str(out), "--settings", str(tmp_path / "none")]) == 0
+    first, resolved = ((seconds(found["new"]["firings"][0][k]) - start) // MINUTE for k in ("start", "end"))
+    minutes = [first - 1, first, resolved - 1, resolved, 130]
+    assert promtool_firing(promtool, tmp_path, out / "prometheus" / "shop.rules.yml", ticket["alert"], minutes) == [
+        False, True, True, False, False]
+    result = shop.diff("--prometheus", server.base, "--backtest", "3h")
+    at = [time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(start + m * MINUTE)) for m in (79, 91)]
+    assert result.code == 0
+    assert f"- {at[0]} → {at[1]}: ticket `ShopApiDataMissing` (no SLI data)" in result.out.splitlines()

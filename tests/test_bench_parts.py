@@ -116,7 +116,7 @@ def test_replayed_hour_counts_are_what_the_rules_record(tmp_path, promtool):
     # Rates missing for two evaluations, then for eleven across a whole hour.
     values = [(60 * m, 1 + m % 7) for m in range(0, 200) if m not in (70, 71, *range(115, 126))]
     rules = write_spec(tmp_path, "counts.rules.yml", yaml.safe_dump({"groups": [{"name": "counts", "rules": [
-        {k: v for k, v in r.items() if k != "labels"} for r in prometheus._hour_counts(slo, rate, names.total_count, {})]}]}))
+        {k: v for k, v in r.items() if k != "labels"} for r in prometheus._hour_counts(slo, rate, names.total_count, {}, 0)]}]}))
     series = str(promql.Selector("", (promql.Matcher("__name__", "=", rate), *prometheus.selector(slo).matchers)))
     # A recorded rate that stops is marked stale, so the rules do not read it past the gap.
     steps = " ".join(str(dict(values).get(60 * m, "stale")) for m in range(0, 200))

@@ -4,7 +4,9 @@ import html
 import json
 import re
 import subprocess
+from datetime import timedelta
 
+import promql_parser
 import pytest
 import yaml
 from markdown_it import MarkdownIt
@@ -129,3 +131,11 @@ def test_every_selector_the_compiler_builds_escapes_its_values_and_parses_back(v
     built = promql.equal("slo:objective:ratio", [("slo_service", value)]).with_matcher(promql.Matcher("g", "=~", value))
     assert str(built) == f"slo:objective:ratio{{slo_service={printed}, g=~{printed}}}"
     assert promql.selector(str(built)) == built
+
+
+def test_a_selector_read_back_prints_its_range_before_its_offsets_which_add_up():
+    built = promql.equal("slo:sli_errors:rate5m", [("slo_name", 'a"b')]).back(60_000).over(3_570_000).back(3_600_000)
+    assert str(built) == 'slo:sli_errors:rate5m{slo_name="a\\"b"}[59m30s] offset 1h1m'
+    node = promql_parser.parse(str(built))
+    assert (node.range, node.vector_selector.offset) == (timedelta(minutes=59, seconds=30), timedelta(hours=1, minutes=1))
+    assert str(built.over(0).back(-3_660_000)) == 'slo:sli_errors:rate5m{slo_name="a\\"b"}'

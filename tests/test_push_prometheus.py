@@ -141,3 +141,19 @@ def test_dry_run_lists_the_files_and_writes_nothing(server, slo, out):
         "would delete rule file retired.rules.yml",
         "prometheus (dry run, nothing changed): 2 to create, 0 to update, 1 to delete, 0 unchanged, 0 failed"]
     assert [p.name for p in server.rules.iterdir()] == ["retired.rules.yml"]
+
+
+def test_the_summary_names_vmalert_for_its_rule_files(slo, tmp_path, vmalert):
+    """With `engine: victoriametrics` the files go to vmalert's rule folder, and every line says so."""
+    settings = write_spec(tmp_path, "slo-settings.yaml", "engine: victoriametrics\n")
+    out = tmp_path / "output"
+    assert slo("compile", "--slos", SLOS, "--out", out, "--settings", settings).code == 0
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    result = slo("push", "rules", "--prometheus-dir", folder, "--reload-url", "http://127.0.0.1:9/-/reload",
+                 "--out", out, "--dry-run")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "would create rule file payments.rules.yml", "would create rule file platform.rules.yml",
+        "vmalert (dry run, nothing changed): 2 to create, 0 to update, 0 to delete, 0 unchanged, 0 failed"]
+    assert list(folder.iterdir()) == []

@@ -14,6 +14,7 @@ Every expected figure is computed here from the traffic this module writes, neve
 """
 
 import json
+import shutil
 import time
 from pathlib import Path
 from calendar import timegm
@@ -265,6 +266,45 @@ def test_bad_input_is_one_line_and_writes_nothing(slo, server, tmp_path):
     assert not out.exists()
 
 
+def test_service_and_slo_filters_report_only_those(slo, server, tmp_path):
+    prometheus, work = server
+    slos = tmp_path / "slos"
+    shutil.copytree(work / "slos", slos)
+    route_b = {"errors": 'http_requests_total{route="/b", code="500"}', "total": 'http_requests_total{route="/b"}'}
+    (slos / "web.yaml").write_text(yaml.safe_dump({"service": "web", "slos": [
+        {"name": "b-only", "objective": 99.9, "sli": {"ratio": route_b}}]}))
+
+    def chosen(*args: str) -> tuple[list[tuple[str, str]], dict, str]:
+        result = slo("report", "--prometheus", prometheus.base, "--slos", slos, "--settings", work / "none",
+                     "--period", LAST[0], "--format", "json", *args)
+        assert result.code == 0, result.err
+        found = json.loads(result.out)["slos"]
+        return [(s["service"], s["slo"]) for s in found], {s["slo"]: s for s in found}, result.err
+    ids, found, err = chosen("--service", "web")
+    assert ids == [("web", "b-only")] and [line.split(":")[1] for line in err.splitlines()] == [" report web/b-only"]
+    # By hand: last month's /b events alone, its incident and the Berlin edge hour not in UTC's month.
+    assert found["b-only"]["attained"] == str(attained(*events(("/b",), LAST[1], LAST[2])))
+    assert chosen("--service", "shop")[0] == [("shop", name) for name in sorted(OBJECTIVES)]
+    assert chosen("--slo", "web/b-only", "--slo", "shop/loose")[0] == [("shop", "loose"), ("web", "b-only")]
+    assert chosen("--service", "web", "--slo", "shop/loose", "--slo", "web/b-only")[0] == [("shop", "loose"),
+                                                                                          ("web", "b-only")]
+
+
+def test_an_unknown_service_or_slo_is_one_line_with_the_closest_name(slo, server, tmp_path):
+    out = tmp_path / "report.md"
+    prometheus, work = server
+    result = run(slo, server, "--period", LAST[0], "--service", "shpo", "--slo", "shop/availabilty",
+                 "--slo", "shop/loose", "--out", out)
+    assert result.code == 2 and not out.exists()
+    assert result.lines[-1] == (
+        f"slo report: error: --service 'shpo': no such service under {work / 'slos'}; did you mean 'shop'? "
+        f"services: shop | --slo 'shop/availabilty': no such SLO under {work / 'slos'}; did you mean "
+        f"'shop/availability'? SLOs: {', '.join(f'shop/{n}' for n in sorted(OBJECTIVES))} (write SERVICE/SLO)")
+    result = run(slo, server, "--period", LAST[0], "--slo", "loose")
+    assert result.code == 2 and result.lines[-1].startswith(
+        f"slo report: error: --slo 'loose': no such SLO under {work / 'slos'}; did you mean 'shop/loose'? ")
+
+
 def test_months_are_those_of_the_calendar_timezone(slo, server, tmp_path):
     settings = tmp_path / "slo-settings.yaml"
     settings.write_text("calendar_timezone: Europe/Berlin\n")
@@ -324,6 +364,63 @@ def test_days_are_a_period_too(slo, server):
     assert found["by-route"]["attained"] == str(attained(errors, requests))
     assert found[""]["period"] == f"{first} to {last}"
 
+
+# --- alerts replayed from the raw series: a server that never ran the rules ---
+
+DAY = 86400
+RECENT_DAYS = 5  # of one sample a minute, up to now
+
+
+@pytest.fixture(scope="module")
+def outage_day(tmp_path_factory):
+    """(server, the day of the outage as YYYY-MM-DD, its first minute in s, slos folder): 1000 requests a
+    minute at 0.05% errors since the start of the day five days ago, and a 20-minute full outage at noon of
+    the day three days later (two days ago), one sample a minute; no rules, so no ALERTS."""
+    work = tmp_path_factory.mktemp("replay")
+    now = int(time.time()) // 60 * 60
+    first = now // DAY * DAY - RECENT_DAYS * DAY
+    outage = first + 3 * DAY + 12 * HOUR
+    good = bad = 0.0
+    series: dict = {}
+    for t in range(first, now + 1, 60):
+        for code, value in (("200", good), ("500", bad)):
+            counter(series, {"__name__": "http_requests_total", "code": code, "job": "shop"}, t, value)
+        errors = 1000.0 if outage <= t < outage + 20 * 60 else 0.5
+        good, bad = good + 1000 - errors, bad + errors
+    slos = work / "slos"
+    slos.mkdir()
+    ratio = {"errors": 'http_requests_total{job="shop", code="500"}', "total": 'http_requests_total{job="shop"}'}
+    (slos / "shop.yaml").write_text(yaml.safe_dump({"service": "shop", "slos": [
+        {"name": "api", "objective": 99, "sli": {"ratio": ratio}}]}))
+    with realprom.running(work, [], work / "data", extra_args=realprom.REMOTE_WRITE_ARGS) as prometheus:
+        realprom.remote_write(prometheus.base, series)
+        yield prometheus, time.strftime("%Y-%m-%d", time.gmtime(outage)), outage, slos
+
+
+def test_replayed_alerts_are_those_the_rules_would_have_fired(slo, outage_day, tmp_path):
+    """By hand, as in the backtest's tests: under 99% the outage's 1h window passes 14.4% once it holds 9
+    minutes of it, and the 1h/5m page fires 2 minutes later (its `for`), at 11 minutes; its 5m window is
+    clean 5 minutes after the outage, at 25, so it fires at 14 evaluations. No ticket: the 6h window holds
+    at most 5.6% errors (not 6x the budget), the 1d 1.4% (not 3x) and the 3d window, with three days of
+    traffic before, about 0.5% (not 1x)."""
+    prometheus, day, outage, slos = outage_day
+
+    def reported(*args: str) -> tuple[str, dict]:
+        """The Markdown and the JSON report of the day."""
+        found = [slo("report", "--prometheus", prometheus.base, "--slos", slos, "--settings", tmp_path / "none",
+                     "--from", day, "--to", day, "--format", form, *args) for form in ("markdown", "json")]
+        assert [r.code for r in found] == [0, 0], found[0].err
+        return found[0].out, json.loads(found[1].out)
+    stamp = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))  # noqa: E731
+    markdown, found = reported("--replay-alerts")
+    assert found["alerts_from"] == "backtest" and found["slos"][0]["alerts"] == [
+        {"alert": "ShopApiBudgetBurn", "severity": "critical", "fired": 1, "first": stamp(outage + 11 * 60),
+         "last": stamp(outage + 24 * 60), "minutes": 14}]
+    assert "Alerts are replayed from the raw series through the compiled rules" in markdown
+    # From ALERTS: this server never ran the rules.
+    markdown, found = reported()
+    assert found["alerts_from"] == "ALERTS" and found["slos"][0]["alerts"] == []
+    assert "No alert of this SLO fired in the period." in markdown and "replayed" not in markdown
 
 
 # --- the example of docs/report.md, from fixture figures (no server): the page cannot drift ---

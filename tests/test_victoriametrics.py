@@ -1,7 +1,7 @@
 """`engine: victoriametrics`: rules that vmalert accepts and runs with the timing the plan models.
 
-vmalert stores recording results by remote write after its evaluation, so for it every read of a
-series recorded earlier in the same group is moved back one evaluation; these tests check that stage
+vmalert stores recording results by remote write after its evaluation, so for it the rule builders
+read every series recorded earlier in the same group one evaluation back; these tests check those reads
 on the parsed expressions, vmalert's own check of every example, and promtool's run of the generated
 tests (whose expected times include that lag) on the same rules.
 """
@@ -52,33 +52,91 @@ def test_a_wrong_engine_is_one_line_naming_the_setting(slo, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def _name(rule: dict) -> str:
+    return rule.get("record", rule.get("alert"))
+
+
+def _trails(before: dict, after: dict, lag: int) -> int:
+    """Checks that `after` is the group `before` with every read of a series recorded earlier in it `lag`
+    further back, and nothing else changed but vmalert's `params`; returns how many reads moved."""
+    assert {k: v for k, v in after.items() if k not in ("rules", "params")} == {
+        k: v for k, v in before.items() if k != "rules"}
+    assert [_name(r) for r in after["rules"]] == [_name(r) for r in before["rules"]]
+    earlier: set[str] = set()
+    moved = 0
+    for old, new in zip(before["rules"], after["rules"]):
+        expected = [(name, offset + lag if name in earlier else offset) for name, offset in _selectors(old["expr"])]
+        assert _selectors(new["expr"]) == expected, old["expr"]
+        moved += sum(name in earlier for name, _ in expected)
+        assert {k: v for k, v in new.items() if k != "expr"} == {k: v for k, v in old.items() if k != "expr"}
+        earlier.add(old.get("record", ""))
+    return moved
+
+
 @pytest.mark.parametrize("interval", ["1m", "30s"])
 def test_reads_of_series_recorded_earlier_in_the_group_trail_one_evaluation(slo, tmp_path, interval):
-    """The groups as the plan builds them for vmalert, before the engine's stage, against what vmalert
-    loads. (The plan reads some windows otherwise for vmalert: the 1d and 3d windows that Prometheus
-    counts from hourly counts stay a mean of the rates, see `SLOPlan.counts_window`.)"""
+    """The groups of the plan for vmalert as Prometheus would read them (no read delay), against what
+    vmalert loads. (The plan reads some windows otherwise for vmalert: the 1d and 3d windows that
+    Prometheus counts from hourly counts stay a mean of the rates, see `SLOPlan.counts_window`.)"""
     prom, _ = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n", "prometheus")
     vm, settings = _compile(slo, tmp_path, SLOS, f"rule_interval: {interval}\n{VM_SETTINGS}", "vm")
     assert not list((vm / "prometheus").glob("*.rules.yml")) and not list((prom / "vmalert").glob("*"))
     the_plan = pipeline.build_plan(SLOS, settings)
-    lag = durations.parse(interval)
     moved = 0
     for service in the_plan.services:
-        staged = _groups(vm / names.output_path(names.VMALERT_RULES, service=service.name))
-        for slo_plan, after in zip(service.slos, staged, strict=True):
-            before = rules_target.group(slo_plan, interval)
-            assert after["params"] == {"nocache": ["1"]} and "params" not in before
-            assert [r.get("record", r.get("alert")) for r in after["rules"]] == [
-                r.get("record", r.get("alert")) for r in before["rules"]]
-            earlier: set[str] = set()
-            for old, new in zip(before["rules"], after["rules"]):
-                expected = [(name, offset + lag if name in earlier else offset)
-                            for name, offset in _selectors(old["expr"])]
-                assert _selectors(new["expr"]) == expected, old["expr"]
-                moved += sum(name in earlier for name, _ in expected)
-                assert {k: v for k, v in new.items() if k != "expr"} == {k: v for k, v in old.items() if k != "expr"}
-                earlier.add(old.get("record", ""))
+        loaded = _groups(vm / names.output_path(names.VMALERT_RULES, service=service.name))
+        for slo_plan, after in zip(service.slos, loaded, strict=True):
+            assert after["params"] == {"nocache": ["1"]}
+            moved += _trails(rules_target.group(slo_plan, interval), after, durations.parse(interval))
     assert moved > 20  # every ratio, burn rate and alert of four SLOs
+
+
+CALENDAR = """\
+service: shop
+slos:
+  - name: month
+    objective: 99.9
+    window: calendar-month
+    sli:
+      ratio:
+        errors: http_requests_total{job="shop", code=~"5.."}
+        total: http_requests_total{job="shop"}
+    alerting: {min_events: 100}
+  - name: quarter
+    objective: 99
+    window: calendar-quarter
+    sli:
+      latency:
+        histogram: http_request_duration_seconds{job="shop"}
+        threshold: 300ms
+        group_by: [route]
+"""
+
+
+def test_each_rule_file_of_the_tests_trails_one_evaluation_of_the_tests_that_load_it(slo, tmp_path):
+    """The per-SLO rule files promtool loads, against the SLO's group as Prometheus reads it: those of the
+    tests of days and of the calendar period are evaluated hourly, so their reads trail an hour. Calendar
+    records, hourly counts and the low-traffic guard are among the reads."""
+    slos = tmp_path / "slos"
+    write_spec(slos, "shop.yaml", CALENDAR)
+    out, settings = _compile(slo, tmp_path, slos, VM_SETTINGS, "vm")
+    tests = out / "prometheus" / "tests" / "shop"
+    every: dict[str, set[str]] = {}  # rule file: evaluation intervals of the tests that load it
+    for path in tests.glob("*.test.yml"):
+        suite = yaml.safe_load(path.read_text())
+        for name in suite["rule_files"]:
+            every.setdefault(name, set()).add(suite["evaluation_interval"])
+    moved = {}
+    for slo_plan in pipeline.build_plan(slos, settings).services[0].slos:
+        prometheus_form = rules_target.group(slo_plan, "1m")
+        for path in tests.glob(f"{slo_plan.name}.*rules.yml"):
+            [after], [interval] = _groups(path), every[path.name]
+            kept = {_name(r) for r in after["rules"]}  # the calendar's file keeps the records its tests read
+            before = {**prometheus_form, "rules": [r for r in prometheus_form["rules"] if _name(r) in kept]}
+            moved[path.name] = _trails(before, after, durations.parse(interval))
+    assert set(moved) == {f"{name}{kind}.rules.yml" for name in ("month", "quarter")
+                          for kind in ("", ".days", ".calendar")}
+    assert all(moved.values()), moved
 
 
 def test_the_vmrule_holds_what_vmalert_loads(slo, tmp_path):

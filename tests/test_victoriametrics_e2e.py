@@ -215,4 +215,4 @@ def test_push_writes_the_rule_folder_of_vmalert_reloads_it_and_sees_every_group(
         assert all(r["health"] == "ok" for g in listed.values() for r in g["rules"])
         again = push()
         assert again.code == 0 and again.out.splitlines() == [
-            "prometheus: 0 created, 0 updated, 0 deleted, 1 unchanged, 0 failed"], again.out
+            "vmalert: 0 created, 0 updated, 0 deleted, 1 unchanged, 0 failed"], again.out

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import alertmanager as merging
 from .. import exits, load, names, yamlpos
+from ..engine import LOADER
 from . import alertmanager, grafana, promdir, report, ruler, rulefiles
 from .http import Client, Credentials, Failure, credentials, usable_url
 
@@ -150,9 +151,10 @@ def _rules(args: argparse.Namespace) -> int:
         if base is None:
             args.usage("--prometheus-dir needs --reload-url, Prometheus' URL ending in /-/reload")
         _url(args, "--reload-url", base)
-        client = Client(base, "Prometheus", Credentials(), verify=verify, timeout=args.timeout)
-        return _finish("prometheus", lambda: promdir.push(client, args.out, args.prometheus_dir, args.dry_run,
-                                                          args.prune, args.wait), args.dry_run)
+        loader = LOADER[rulefiles.engine(args.out)]  # Prometheus, or vmalert for engine: victoriametrics
+        client = Client(base, loader, Credentials(), verify=verify, timeout=args.timeout)
+        return _finish(loader.lower(), lambda: promdir.push(client, args.out, args.prometheus_dir, args.dry_run,
+                                                            args.prune, args.wait), args.dry_run)
     if not ruler_url:
         args.usage("needs --ruler-url (or RULER_URL), or --prometheus-dir with --reload-url")
     _url(args, "--ruler-url (or RULER_URL)", ruler_url)
@@ -170,7 +172,7 @@ def _rules(args: argparse.Namespace) -> int:
               "tenant unless its multi-tenancy is off", file=sys.stderr)
 
     def work() -> list[report.Outcome]:
-        if rulefiles.kind(args.out) == names.VMALERT_RULES:
+        if rulefiles.engine(args.out) == names.VICTORIAMETRICS:
             raise Failure("the rule files are vmalert's (engine: victoriametrics), with group keys a Mimir or Cortex "
                           "ruler does not know: push them with --prometheus-dir to vmalert's rule folder, or compile "
                           "with engine: prometheus for a ruler")

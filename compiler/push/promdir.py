@@ -82,10 +82,10 @@ def _apply(folder: Path, contents: dict[str, bytes | None]) -> None:
 
 
 def reload(client: Client) -> None:
-    # 500 is Prometheus refusing the new configuration: asking again would not change its mind.
+    # 500 is the server refusing the new configuration: asking again would not change its mind.
     response = client.call("POST", RELOAD, expect=(200, 500))
     if response.status != 200:
-        raise Failure(f"POST {RELOAD}: Prometheus refused the reload (its log says why): {excerpt(response)}")
+        raise Failure(f"POST {RELOAD}: {client.what} refused the reload (its log says why): {excerpt(response)}")
 
 
 def _confirm(client: Client, groups: set[str], wait: float) -> None:

@@ -20,6 +20,11 @@ def kind(out: Path) -> str:
     return names.layout_entry(paths(out)[0])["kind"]
 
 
+def engine(out: Path) -> str:
+    """The engine the rule files were compiled for (`names.PROMETHEUS` or `names.VICTORIAMETRICS`)."""
+    return names.VICTORIAMETRICS if kind(out) == names.VMALERT_RULES else names.PROMETHEUS
+
+
 def load(out: Path) -> dict[str, list[dict]]:
     """{service: its rule groups} from the rule files of the output folder."""
     return {names.layout_entry(path)["service"]: groups for path, groups in load_files(out).items()}

@@ -16,8 +16,9 @@ from datetime import datetime, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from .. import durations, plan
-from ..backtest import Group, Values
+from ..backtest import Values
 from ..measure import group_text, rounded_down
+from ..prometheus_api import Group
 from .period import Period, calendar, label
 
 VERSION = 1  # of the JSON report
@@ -30,6 +31,8 @@ MET, MISSED, ON_TRACK, OFF_TRACK, NO_DATA, NOT_STARTED = ("met", "missed", "on t
 MONTH = "calendar-month"  # the period a report covers by default, unless every SLO has another calendar period
 # States of the period
 COMPLETE, TO_DATE, FUTURE = "complete", "to date", "future"
+# Where the alerts come from: the server's ALERTS series, or the compiled rules replayed over the raw series
+FROM_ALERTS, FROM_BACKTEST = "ALERTS", "backtest"
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Report:
     state: str  # complete | to date | future
     measured_to: str  # the end, or the last whole step before now
     slos: tuple[SLOReport, ...]
+    alerts_from: str = FROM_ALERTS  # ALERTS | backtest
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,9 @@ def slo_report(slo: plan.SLOPlan, period: Period, now_state: str, measured: Meas
         alerts=alerts, budget_left=_budget_left(slo, period, errors, total, measured.first, step), notes=tuple(notes))
 
 
-def report(period: Period, now: int, slos: list[tuple[plan.SLOPlan, Measured | None]]) -> Report:
+def report(period: Period, now: int, slos: list[tuple[plan.SLOPlan, Measured | None]],
+           alerts_from: str = FROM_ALERTS) -> Report:
     now_state, measured_to = state(period, now)
     return Report(VERSION, period.label, period.start.isoformat(), period.end.isoformat(), period.timezone,
-                  now_state, iso(measured_to), tuple(slo_report(s, period, now_state, m) for s, m in slos))
+                  now_state, iso(measured_to), tuple(slo_report(s, period, now_state, m) for s, m in slos),
+                  alerts_from)

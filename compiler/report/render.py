@@ -7,7 +7,7 @@ from datetime import datetime
 from .. import markdown
 from ..promql import number
 from ..review import code, plain
-from . import COMPLETE, FUTURE, MET, MISSED, NOT_STARTED, OFF_TRACK, WORST_GROUPS, Report, SLOReport
+from . import COMPLETE, FROM_BACKTEST, FUTURE, MET, MISSED, NOT_STARTED, OFF_TRACK, WORST_GROUPS, Report, SLOReport
 
 VERDICTS = {MET: "✅ met", MISSED: "❌ missed", OFF_TRACK: "⚠️ off track"}  # the others as they are
 
@@ -43,8 +43,11 @@ def heading(report: Report) -> list[str]:
         status = "not started yet: nothing to measure"
     else:
         status = f"under way: measured to {when(report.measured_to)} UTC, the verdicts are not final"
+    replayed = (" Alerts are replayed from the raw series through the compiled rules, not read from ALERTS."
+                if report.alerts_from == FROM_BACKTEST else "")
     return [f"SLO report {report.period}",
-            f"{span}, {status}. Attained SLIs are rounded down and budget used up: never better than measured."]
+            f"{span}, {status}. Attained SLIs are rounded down and budget used up: never better than measured."
+            f"{replayed}"]
 
 
 def facts(slo: SLOReport) -> list[str]:

@@ -10,35 +10,36 @@ count too: the period is then counted from the end of the gap. As every window, 
 events of the evaluations that did not run.
 """
 
-from .. import durations, names, periods
+from .. import names, periods
 from ..plan import HOUR, SLOPlan, number
 from . import prometheus
 
 CARRY = 6 * HOUR
 
 
-def _so_far(slo: SLOPlan, count) -> str:
+def _so_far(slo: SLOPlan, count, delay: int) -> str:
     """Events since the period's start: its whole hours and the hour under way."""
-    return prometheus.sum_of_parts({"whole": str(prometheus.series(slo, count(names.PERIOD_HOURS))),
-                                    "now": str(prometheus.series(slo, count(names.THIS_HOUR)))})
+    return prometheus.sum_of_parts({"whole": str(prometheus.series(slo, count(names.PERIOD_HOURS), delay)),
+                                    "now": str(prometheus.series(slo, count(names.THIS_HOUR), delay))})
 
 
-def records(slo: SLOPlan, labels: dict[str, str]) -> list[dict]:
-    index = prometheus.series(slo, names.PERIOD_INDEX)
-    carry = durations.to_text(CARRY)
+def records(slo: SLOPlan, labels: dict[str, str], delay: int) -> list[dict]:
+    """The period's records, reading those recorded before them `delay` back (see `prometheus.group`)."""
+    index = prometheus.series(slo, names.PERIOD_INDEX, delay)
     # The index was recorded already at this evaluation: `offset` reads the one of the evaluation before.
-    same = f"{index} == last_over_time({index}[{carry}] offset {durations.to_text(slo.rule_interval)})"
-    offset = prometheus.series(slo, names.UTC_OFFSET)
+    same = f"{index} == last_over_time({index.over(CARRY).back(slo.rule_interval)})"
+    offset = prometheus.series(slo, names.UTC_OFFSET, delay)
     rules = [prometheus._record(names.UTC_OFFSET, periods.utc_offset(slo.calendar.rule), labels),
              prometheus._record(names.PERIOD_INDEX, periods.index(slo.calendar.window, str(offset)), labels)]
     for count in (names.errors_count, names.total_count):
-        hours = prometheus.series(slo, count(names.PERIOD_HOURS))
-        last = f"last_over_time({hours}[{carry}])"
-        whole = prometheus.sum_of_parts({"carried": last, "ended": str(prometheus.series(slo, count(names.LAST_HOUR)))})
+        # Its own value carried from earlier evaluations: no engine reads it late.
+        last = f"last_over_time({prometheus.series(slo, count(names.PERIOD_HOURS)).over(CARRY)})"
+        ended = str(prometheus.series(slo, count(names.LAST_HOUR), delay))
+        whole = prometheus.sum_of_parts({"carried": last, "ended": ended})
         # At a period's start, zero: an absent count would let the next evaluation carry the old period's.
         rules.append(prometheus._record(count(names.PERIOD_HOURS), f"{whole}\nand on () ({same})\nor 0 * {last}",
                                         labels))
-    ratio = f"{_so_far(slo, names.errors_count)}\n/ ({_so_far(slo, names.total_count)} > 0)"
+    ratio = f"{_so_far(slo, names.errors_count, delay)}\n/ ({_so_far(slo, names.total_count, delay)} > 0)"
     rules.append(prometheus._record(names.PERIOD_ERROR_RATIO, ratio,
                                    {**labels, **dict.fromkeys(slo.window_labels, slo.calendar.window)}))
     return rules

@@ -23,18 +23,19 @@ TIERS = "tiers"
 def rule_file(service: ServicePlan, slo: SLOPlan, plan: Plan, interval: int | None = None,
               records: frozenset[str] | None = None) -> bytes:
     """The SLO's group alone, as in its service's rule file, in the form Prometheus reads; for an engine
-    whose reads trail by an evaluation, as evaluated every `interval` (see `engine.prometheus_form`);
+    whose reads trail by an evaluation, as evaluated every `interval` (see `engine.read_offset`);
     only the rules that record `records` where given."""
     rules = names.output_path(names.engine_rules(plan.settings.engine), service=service.name)
     loader = engine.LOADER[plan.settings.engine]
     every = f", as evaluated every {durations.to_text(interval)}" if interval else ""
     header = prometheus.HEADER.format(source=service.source) + (
         f"# The group of {slo.name} in {rules}, alone, for its tests{every}; {loader} loads that file.\n")
-    group = prometheus.group(slo, durations.to_text(plan.settings.rule_interval))
+    group = prometheus.group(slo, durations.to_text(plan.settings.rule_interval),
+                             engine.read_offset(plan.settings, interval or plan.settings.rule_interval))
     if records is not None:
         group = {**group, "rules": [r for r in group["rules"] if r.get("record") in records]}
         header += "# Only the records its tests read.\n"
-    return serialize.to_yaml({"groups": [engine.prometheus_form(group, plan.settings, interval)]}, header)
+    return serialize.to_yaml({"groups": [group]}, header)
 
 
 def suite_rules(plan: Plan, suite: str, interval: int) -> str | None:
