@@ -126,10 +126,11 @@ def delivered(tmp_path_factory, promtool):
             target = base.removeprefix("http://")
             alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [target]}]}]}}
             # Alerts of the first evaluations go nowhere until the Alertmanager is discovered: resend them soon.
-            # Not sooner than 3s: Prometheus sends an alert as valid for 4 resend delays, and at 1s a busy
-            # machine's pause of 4s would end a page in the Alertmanager and release its muted tickets.
+            # Not sooner than 6s: Prometheus sends an alert as valid for 4 resend delays, and a pause of the
+            # machine longer than that ends a page in the Alertmanager and releases its muted tickets (at
+            # 3s, a 12s pause did so on a machine running two promtool processes per core).
             with realprom.running(work, [work / "out" / "prometheus" / "shop.rules.yml"], work / "data",
-                                  alerting, ("--rules.alert.resend-delay=3s",)) as server:
+                                  alerting, ("--rules.alert.resend-delay=6s",)) as server:
                 deadline = time.monotonic() + 60
                 while time.monotonic() < deadline and not (
                         any(a["labels"]["alertname"] == "ShopJobsDataMissing" for a in webhook.alerts("/ticket"))
