@@ -77,6 +77,12 @@ def _part(rule: dict, recorded: set[str]) -> str:
     return DERIVED if rule["record"].startswith("slo:sli_") else CONTRACT
 
 
+def _classified(rules: list[dict]) -> list[tuple[str, str, str]]:
+    """(key in the per-rule figures, expression, part) of each rule of one rule set."""
+    recorded = {r["record"] for r in rules if "record" in r}
+    return [(_rule_key(r), r["expr"], _part(r, recorded)) for r in rules]
+
+
 def _rule_key(rule: dict) -> str:
     """A rule's name in the per-rule figures: its record and window, or its alert's window or tier."""
     labels = rule.get("labels", {})
@@ -259,28 +265,23 @@ def _query_costs(server: realprom.Prometheus, sets: tuple[RuleSet, ...], indices
                  results: dict[str, Run]) -> None:
     """Every rule expression of the SLOs `indices` as an instant query at `at` with `stats=all`: the
     median engine time of QUERY_REPEATS runs, the two sets alternating, and the samples read; per SLO."""
-    rules = {s.name: [(_rule_key(r), r["expr"]) for i in indices for g in s.groups(i) for r in g["rules"]]
-             for s in sets}
-    parts = {}
-    for s in sets:
-        own = [r for i in indices for g in s.groups(i) for r in g["rules"]]
-        parts[s.name] = [_part(r, {r["record"] for r in own if "record" in r}) for r in own]
+    rules = {s.name: _classified([r for i in indices for g in s.groups(i) for r in g["rules"]]) for s in sets}
     times = {name: [[] for _ in exprs] for name, exprs in rules.items()}
     samples = {name: [0] * len(exprs) for name, exprs in rules.items()}
     for _ in range(QUERY_REPEATS):
         for name, exprs in rules.items():
-            for n, (_, expr) in enumerate(exprs):
+            for n, (_, expr, _) in enumerate(exprs):
                 stats = server.get("/api/v1/query", query=expr, time=at, stats="all")["data"]["stats"]
                 times[name][n].append(stats["timings"]["evalTotalTime"])
                 samples[name][n] = stats["samples"]["totalQueryableSamples"]
     for name, exprs in rules.items():
         run, by_rule = results[name], {}
         run.by_part = dict.fromkeys(PARTS, 0.0)
-        for n, (key, _) in enumerate(exprs):
+        for n, (key, _, part) in enumerate(exprs):
             seconds, read = by_rule.get(key, (0.0, 0.0))
             median = statistics.median(times[name][n]) / len(indices)
             by_rule[key] = (seconds + median, read + samples[name][n] / len(indices))
-            run.by_part[parts[name][n]] += median
+            run.by_part[part] += median
         run.by_rule = by_rule
         run.query_seconds = sum(t for t, _ in by_rule.values())
         run.samples_per_slo = sum(s for _, s in by_rule.values())
